@@ -1,0 +1,55 @@
+/**
+ * The contract every annotation target implements (local JSONL queue, Label Studio, …). Rounds depend
+ * only on this. Platforms do not de-duplicate imports, so `push` must itself be idempotent by sample id.
+ */
+
+/** One selected image handed to a labeling queue. */
+export interface SinkItem {
+  /** sha256 of the image bytes: the stable sample id. */
+  readonly id: string;
+  readonly uri: string;
+  readonly round: number;
+  /** 1-based position in the round's ranking. */
+  readonly rank: number;
+  /** The score the policy ranked by (RPR for lowest-rpr), null when it had none. */
+  readonly score: number | null;
+  /** Every score known for the image, e.g. {"rpr@5": 0.12, "entropy": 1.3}. */
+  readonly scores: Readonly<Record<string, number>>;
+  readonly predicted: number | null;
+}
+
+/** A task the platform holds, found by the sample id it carries in its data. */
+export interface HeldTask {
+  readonly id: string;
+  readonly taskId: string;
+  readonly round: number | null;
+}
+
+/** A finished task read back from the platform. */
+export interface LabelRecord {
+  readonly id: string;
+  readonly taskId: string;
+  readonly uri: string;
+  /** 'labeled' when annotated; 'skipped' when the annotator skipped or cancelled it. */
+  readonly status: 'labeled' | 'skipped';
+  /** The label as the platform gives it (class name, index, or a structured result). */
+  readonly label: unknown;
+  readonly annotator: string | null;
+  /** ISO-8601 time of the annotation. */
+  readonly time: string | null;
+}
+
+export interface Sink {
+  /** Name used in config and messages (`jsonl`, `label-studio`). */
+  readonly name: string;
+  /**
+   * Puts the items in the queue and returns sample id → platform task id for every item, including
+   * those the platform already held (which are not pushed again). Safe to call again after a crash.
+   */
+  push(items: readonly SinkItem[]): Promise<Map<string, string>>;
+  /** Everything the platform holds that carries a sample id. */
+  list(): AsyncIterable<HeldTask>;
+  /** Finished tasks (labeled or skipped). */
+  fetchLabels(): AsyncIterable<LabelRecord>;
+  close(): Promise<void>;
+}
