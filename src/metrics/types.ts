@@ -1,3 +1,4 @@
+import type { PoolSource, Skipped } from "../pool/types.js";
 /** One image's scores, as the scoring stage hands them to policies, the cache and `score --out`. */
 export interface ScoreResult {
   /** sha256 hex of the image bytes. */
@@ -19,3 +20,24 @@ export interface ScoreResult {
   /** Why the image has no score (zero image, corrupt file…). */
   readonly error?: string;
 }
+
+
+/** What scoring a pool yields, in pool order: a scored image, or one that was skipped and why. */
+export type ScoreEvent =
+  | { readonly kind: 'score'; readonly result: ScoreResult }
+  | { readonly kind: 'skipped'; readonly skipped: Skipped };
+
+/** Progress of a long scoring run, for progress bars and logs. */
+export interface ScoreProgress {
+  readonly done: number;
+  readonly skipped: number;
+  /** Total when known (directory pools are counted lazily: null until known). */
+  readonly total: number | null;
+  readonly imagesPerSecond: number;
+}
+
+/** Scores a stream of images; rounds, the CLI and distributed workers all receive one of these. */
+export type Scorer = (
+  source: PoolSource,
+  options?: { readonly signal?: AbortSignal; readonly onProgress?: (p: ScoreProgress) => void },
+) => AsyncIterable<ScoreEvent>;

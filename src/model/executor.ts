@@ -1,0 +1,38 @@
+/**
+ * What every engine (TF.js now, ONNX Runtime later) offers for one network: the real forward pass, and
+ * the linearization A[x] at a batch of images with its frozen forward and adjoint. Scoring and the
+ * linear algebra see only this and the LinearOperator contract, never an engine's tensors.
+ */
+import type { LinearOperator } from '../linalg/operator.js';
+import type { ModelIR } from './ir.js';
+
+/** A[x_b] for a batch of B images, each with its own frozen patterns. Free it with `dispose`. */
+export interface Linearization {
+  /** Number of images B. */
+  readonly count: number;
+  /** f(x_b), the real network output (with biases), B × m. */
+  readonly outputs: Float32Array;
+  /**
+   * Every A[x_b] as a dense m × n matrix (B × m × n, row-major): the exact path, one batched adjoint
+   * pass of the B·m unit cotangents.
+   */
+  jacobians(): Promise<Float32Array>;
+  /** c[x_b] = the frozen-pattern network with biases at input 0, so f(x_b) = A[x_b]x_b + c[x_b]; B × m. */
+  offsets(): Promise<Float32Array>;
+  /** A[x_b] as a matrix-free operator (frozen forward / adjoint), for randomized SVD and Lanczos. */
+  operator(b: number): LinearOperator;
+  dispose(): void;
+}
+
+export interface Executor {
+  /** Engine and backend, printed in every result summary (e.g. `tfjs-wasm`). */
+  readonly backend: string;
+  readonly ir: ModelIR;
+  /** Real forward pass of `count` images (count × n in, count × m out). */
+  forward(images: Float32Array, count: number): Promise<Float32Array>;
+  /** Runs the forward pass recording the frozen patterns, and returns the linearization. */
+  linearize(images: Float32Array, count: number): Promise<Linearization>;
+  /** Number of forward/adjoint network passes made so far (tests count them to prove a cache hit). */
+  readonly passes: number;
+  dispose(): void;
+}
