@@ -1,0 +1,249 @@
+/**
+ * The scoring stage as one object: model, preprocessing, reference basis, cache. `scorer(source)`
+ * streams a pool and yields one ScoreEvent per image in pool order; cached images cost no network pass.
+ */
+import { createHash } from 'node:crypto';
+import type { CacheScope, CacheStore } from '../cache/index.js';
+import { openCacheStore } from '../cache/index.js';
+import { RprError } from '../errors/index.js';
+import type { LoadedModel } from '../model/load-model.js';
+import { loadModel } from '../model/load-model.js';
+import type { BackendChoice } from '../model/tf-runtime.js';
+import { createPoolSource, defaultPreprocessing, preprocessingDigest, streamSamples } from '../pool/index.js';
+import type { PoolSource, Preprocessing, Sample } from '../pool/types.js';
+import type { PerSampleOptions } from './per-sample.js';
+import { perSampleBatchSize, scorePerSample } from './per-sample.js';
+import type { ReferenceBasis } from './reference-basis.js';
+import { buildReferenceBasis, maxReferenceImages } from './reference-basis.js';
+import { rightProjectionRatios } from './ratios.js';
+import type { SvdMethod } from './svd-of-image.js';
+import type { ScoreEvent, ScoreProgress, ScoreResult, Scorer } from './types.js';
+
+export const SCORING_MODES = ['per-sample', 'reference'] as const;
+export type ScoringMode = (typeof SCORING_MODES)[number];
+
+export interface CreateScorerOptions {
+  readonly modelPath: string;
+  /** @defaultValue 'per-sample' */
+  readonly mode?: ScoringMode;
+  /** Ranks k of RPR_k. @defaultValue [1, 5, 10] */
+  readonly ks?: readonly number[];
+  /** @defaultValue 'auto' */
+  readonly svd?: SvdMethod;
+  /** Directory or manifest of reference images (reference mode). */
+  readonly referenceDir?: string;
+  /** SQLite cache file; no cache when absent. */
+  readonly cachePath?: string;
+  /** Overrides of the preprocessing derived from the model's input and metadata.json. */
+  readonly preprocessing?: Partial<Preprocessing>;
+  /** @defaultValue 'auto' */
+  readonly backend?: BackendChoice;
+  readonly squared?: boolean;
+  readonly complement?: boolean;
+  /** Keep a final softmax/sigmoid instead of working on logits. @defaultValue false */
+  readonly keepFinalActivation?: boolean;
+  /** Images decoded at once. */
+  readonly decodeConcurrency?: number;
+  /** Randomized SVD settings for large outputs. */
+  readonly oversampling?: number;
+  readonly powerIterations?: number;
+  readonly seed?: number;
+}
+
+export interface ScorerStats {
+  /** Images pushed through the network (forward and adjoint rows), since the scorer was created. */
+  readonly networkPasses: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+}
+
+export interface ScoringSession {
+  readonly scorer: Scorer;
+  readonly modelDigest: string;
+  readonly backend: string;
+  readonly mode: ScoringMode;
+  readonly ks: readonly number[];
+  readonly preprocessing: Preprocessing;
+  readonly model: LoadedModel;
+  readonly reference: ReferenceBasis | null;
+  stats(): ScorerStats;
+  close(): Promise<void>;
+}
+
+function checkKs(ks: readonly number[]): readonly number[] {
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) {
+    throw new RprError('RPR_USAGE', `--k must be a list of positive integers, e.g. 1,5,10 (got ${ks.join(',') || 'nothing'})`, {
+      k: ks.join(','),
+    });
+  }
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+function resolvePreprocessing(model: LoadedModel, overrides: Partial<Preprocessing> = {}): Preprocessing {
+  const [h, w, c] = model.ir.inputShape as [number, number, number];
+  if (c !== 1 && c !== 3) {
+    throw new RprError('RPR_INPUT_SHAPE', `${model.path}: the model takes ${c} channels; rpr-select decodes images to 1 or 3`, {
+      channels: c,
+    });
+  }
+  const base = defaultPreprocessing([h, w, c]);
+  const meta = model.metadata?.input ?? {};
+  const pre = { ...base, ...meta, ...overrides } as Preprocessing;
+  if (pre.width !== w || pre.height !== h || pre.channels !== c) {
+    throw new RprError(
+      'RPR_INPUT_SHAPE',
+      `preprocessing gives ${pre.height}×${pre.width}×${pre.channels} images but the model at ${model.path} takes ${h}×${w}×${c}`,
+      { expected: `${h}x${w}x${c}` },
+    );
+  }
+  return pre;
+}
+
+async function collectSamples(spec: string, pre: Preprocessing, limit: number): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for await (const event of streamSamples(await createPoolSource(spec), pre)) {
+    if (event.kind === 'sample') samples.push(event.sample);
+    if (samples.length >= limit) break;
+  }
+  return samples;
+}
+
+function digestOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+export async function createScorer(options: CreateScorerOptions): Promise<ScoringSession> {
+  const mode = options.mode ?? 'per-sample';
+  if (!(SCORING_MODES as readonly string[]).includes(mode)) {
+    throw new RprError('RPR_UNKNOWN_NAME', `unknown scoring mode '${mode}'; valid modes: ${SCORING_MODES.join(', ')}`);
+  }
+  const ks = checkKs(options.ks ?? [1, 5, 10]);
+  const model = await loadModel(options.modelPath, {
+    ...(options.backend ? { backend: options.backend } : {}),
+    keepFinalActivation: options.keepFinalActivation ?? false,
+  });
+  const executor = model.executor;
+  const preprocessing = resolvePreprocessing(model, options.preprocessing);
+  const ratioOptions: PerSampleOptions = {
+    ks,
+    svd: options.svd ?? 'auto',
+    squared: options.squared ?? false,
+    complement: options.complement ?? false,
+    ...(options.oversampling !== undefined ? { oversampling: options.oversampling } : {}),
+    ...(options.powerIterations !== undefined ? { powerIterations: options.powerIterations } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  };
+
+  let reference: ReferenceBasis | null = null;
+  if (mode === 'reference') {
+    if (!options.referenceDir) {
+      throw new RprError('RPR_USAGE', 'reference mode needs a reference set: pass --reference DIR (e.g. the labeled images)');
+    }
+    const samples = await collectSamples(options.referenceDir, preprocessing, maxReferenceImages(executor));
+    reference = await buildReferenceBasis(executor, samples, Math.max(...ks));
+  }
+
+  const cache: CacheStore | null = options.cachePath ? openCacheStore(options.cachePath) : null;
+  const scope: CacheScope = {
+    modelDigest: model.ir.digest,
+    preprocessingDigest: preprocessingDigest(preprocessing),
+    mode,
+    ranks: ks.join(','),
+    optionsDigest: digestOf({
+      svd: ratioOptions.svd,
+      squared: ratioOptions.squared,
+      complement: ratioOptions.complement,
+      oversampling: ratioOptions.oversampling ?? null,
+      powerIterations: ratioOptions.powerIterations ?? null,
+      seed: ratioOptions.seed ?? null,
+      reference: reference?.digest ?? null,
+    }),
+  };
+
+  const computeBatch = async (batch: readonly Sample[]): Promise<ScoreResult[]> => {
+    if (reference) {
+      const basis = reference;
+      return batch.map((s) => {
+        const r = rightProjectionRatios(basis.v, basis.rank, s.pixels, ks, ratioOptions);
+        const base = { id: s.id, uri: s.uri, sigma: null, predicted: null, logits: null };
+        return r.ok ? { ...base, rpr: r.ratios, coords: r.coords } : { ...base, rpr: null, coords: null, error: r.error };
+      });
+    }
+    return scorePerSample(executor, batch, ratioOptions);
+  };
+
+  const scoreWithCache = async (batch: readonly Sample[]): Promise<ScoreResult[]> => {
+    if (!cache) return computeBatch(batch);
+    const hits = cache.getMany(
+      scope,
+      batch.map((s) => s.id),
+    );
+    const misses = batch.filter((s) => !hits.has(s.id));
+    const fresh = misses.length > 0 ? await computeBatch(misses) : [];
+    if (fresh.length > 0) cache.putMany(scope, fresh);
+    const byId = new Map(fresh.map((r) => [r.id, r]));
+    return batch.map((s) => {
+      const hit = hits.get(s.id);
+      return hit ? { ...hit, id: s.id, uri: s.uri } : byId.get(s.id)!;
+    });
+  };
+
+  const batchSize = reference ? 256 : perSampleBatchSize(executor);
+
+  const scorer: Scorer = (source: PoolSource, run = {}) => ({
+    async *[Symbol.asyncIterator](): AsyncIterator<ScoreEvent> {
+      const started = Date.now();
+      let done = 0;
+      let skipped = 0;
+      const report = () => {
+        const seconds = Math.max((Date.now() - started) / 1000, 1e-3);
+        const progress: ScoreProgress = { done, skipped, total: null, imagesPerSecond: done / seconds };
+        run.onProgress?.(progress);
+      };
+      let pending: Sample[] = [];
+      const flush = async function* (): AsyncGenerator<ScoreEvent> {
+        if (pending.length === 0) return;
+        const results = await scoreWithCache(pending);
+        pending = [];
+        for (const result of results) yield { kind: 'score', result };
+        done += results.length;
+        report();
+      };
+      const stream = streamSamples(source, preprocessing, {
+        ...(options.decodeConcurrency ? { concurrency: options.decodeConcurrency } : {}),
+        ...(run.signal ? { signal: run.signal } : {}),
+      });
+      for await (const event of stream) {
+        if (event.kind === 'skipped') {
+          // Flush first so events stay in pool order.
+          yield* flush();
+          skipped++;
+          yield { kind: 'skipped', skipped: event.skipped };
+          continue;
+        }
+        pending.push(event.sample);
+        if (pending.length >= batchSize) yield* flush();
+      }
+      yield* flush();
+    },
+  });
+
+  return {
+    scorer,
+    modelDigest: model.ir.digest,
+    backend: model.backend,
+    mode,
+    ks,
+    preprocessing,
+    model,
+    reference,
+    stats() {
+      const c = cache?.stats();
+      return { networkPasses: executor.passes, cacheHits: c?.hits ?? 0, cacheMisses: c?.misses ?? 0 };
+    },
+    async close() {
+      cache?.close();
+      executor.dispose();
+    },
+  };
+}

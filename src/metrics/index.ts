@@ -1,0 +1,11 @@
+export type { ScoreEvent, ScoreProgress, ScoreResult, Scorer } from './types.js';
+export { SCORING_MODES, createScorer } from './create-scorer.js';
+export type { CreateScorerOptions, ScorerStats, ScoringMode, ScoringSession } from './create-scorer.js';
+export { leftProjectionRatios, rightProjectionRatios } from './ratios.js';
+export type { RatioOptions, RatioResult } from './ratios.js';
+export { scorePerSample, perSampleBatchSize } from './per-sample.js';
+export type { PerSampleOptions } from './per-sample.js';
+export { buildReferenceBasis, maxReferenceImages } from './reference-basis.js';
+export type { ReferenceBasis } from './reference-basis.js';
+export { EXACT_MAX_OUTPUTS, SVD_METHODS, resolveSvdMethod } from './svd-of-image.js';
+export type { SvdMethod } from './svd-of-image.js';

@@ -1,0 +1,56 @@
+/**
+ * Per-sample scoring (the paper's mode): linearize the network at each image, take the SVD of A[x],
+ * and measure how much of the image lies in the span of its top right singular vectors.
+ */
+import type { Executor } from '../model/executor.js';
+import { sizeOf } from '../model/ir.js';
+import type { Sample } from '../pool/types.js';
+import type { RatioOptions } from './ratios.js';
+import { rightProjectionRatios } from './ratios.js';
+import type { IterativeSvdOptions, SvdMethod } from './svd-of-image.js';
+import { resolveSvdMethod, svdOfBatch } from './svd-of-image.js';
+import type { ScoreResult } from './types.js';
+
+export interface PerSampleOptions extends RatioOptions, IterativeSvdOptions {
+  readonly ks: readonly number[];
+  /** @defaultValue 'auto' (exact up to 256 outputs, randomized above) */
+  readonly svd?: SvdMethod;
+  /** Subtracted from each image before projecting; null for none. */
+  readonly center?: Float32Array | null;
+}
+
+function argmax(values: ArrayLike<number>, start: number, length: number): number {
+  let best = 0;
+  for (let i = 1; i < length; i++) if (values[start + i]! > values[start + best]!) best = i;
+  return best;
+}
+
+/** How many images to linearize at once so the dense Jacobians stay near 64 MB. */
+export function perSampleBatchSize(executor: Executor): number {
+  const perImage = executor.ir.outputSize * sizeOf(executor.ir.inputShape);
+  return Math.max(1, Math.min(64, Math.floor(2 ** 24 / perImage)));
+}
+
+export async function scorePerSample(executor: Executor, samples: readonly Sample[], options: PerSampleOptions): Promise<ScoreResult[]> {
+  const ir = executor.ir;
+  const n = sizeOf(ir.inputShape);
+  const m = ir.outputSize;
+  const images = new Float32Array(samples.length * n);
+  samples.forEach((s, b) => images.set(s.pixels, b * n));
+  const lin = await executor.linearize(images, samples.length);
+  try {
+    const method = resolveSvdMethod(options.svd ?? 'auto', m);
+    const svds = await svdOfBatch(lin, m, n, method, Math.max(...options.ks), options);
+    return samples.map((sample, b) => {
+      const svd = svds[b]!;
+      const logits = Array.from(lin.outputs.subarray(b * m, (b + 1) * m));
+      const predicted = m > 1 ? argmax(lin.outputs, b * m, m) : null;
+      const base = { id: sample.id, uri: sample.uri, predicted, logits };
+      const r = rightProjectionRatios(svd.v, svd.rank, sample.pixels, options.ks, options);
+      if (!r.ok) return { ...base, rpr: null, sigma: null, coords: null, error: r.error };
+      return { ...base, rpr: r.ratios, sigma: Array.from(svd.sigma), coords: r.coords };
+    });
+  } finally {
+    lin.dispose();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * RPR and LPR from singular vectors: the share of x (or of a label y) that lies in the span of the
+ * top-k right (left) singular vectors. Options cover the readings the paper leaves open
+ * (reference/rpr-lpr.md §5.3): squared (energy), complement (the nullspace part), centring.
+ */
+import { projectionNorms } from '../linalg/projection.js';
+
+export interface RatioOptions {
+  /** Report ‖P_k x‖²/‖x‖² (energy) instead of the norm ratio. @defaultValue false */
+  readonly squared?: boolean;
+  /** Report the part outside the span, ‖x − P_k x‖/‖x‖ (squared: 1 − energy). @defaultValue false */
+  readonly complement?: boolean;
+}
+
+export type RatioResult =
+  | { readonly ok: true; readonly ratios: Record<string, number>; readonly coords: number[] }
+  | { readonly ok: false; readonly error: string };
+
+/** ‖x‖ below this is treated as a zero image: its direction, and so its RPR, is undefined. */
+const ZERO_NORM = 1e-12;
+
+function finish(fraction: number, options: RatioOptions): number {
+  const f = Math.min(1, Math.max(0, fraction));
+  const energy = f * f;
+  if (options.complement) return options.squared ? 1 - energy : Math.sqrt(Math.max(0, 1 - energy));
+  return options.squared ? energy : f;
+}
+
+/**
+ * RPR_k(x) = ‖V_kᵀx‖/‖x‖ for every k in ks.
+ * @param v Vᵀ, rank × n row-major (orthonormal rows, leading first).
+ * @param center subtracted from x first (e.g. the mean image of a reference set), or null.
+ */
+export function rightProjectionRatios(
+  v: Float64Array,
+  rank: number,
+  x: Float32Array,
+  ks: readonly number[],
+  options: RatioOptions & { readonly center?: Float32Array | null } = {},
+): RatioResult {
+  const centred = options.center ? Float32Array.from(x, (xi, i) => xi - options.center![i]!) : x;
+  let sq = 0;
+  for (let i = 0; i < centred.length; i++) sq += centred[i]! * centred[i]!;
+  const norm = Math.sqrt(sq);
+  if (!(norm > ZERO_NORM)) {
+    return { ok: false, error: 'zero image: ‖x‖ = 0, so the RPR is undefined (the image is not selected)' };
+  }
+  const { norms, coords } = projectionNorms(v, rank, centred, ks);
+  const ratios: Record<string, number> = {};
+  ks.forEach((k, i) => {
+    ratios[String(k)] = finish(norms[i]! / norm, options);
+  });
+  return { ok: true, ratios, coords: Array.from(coords, (c) => c / norm) };
+}
+
+/**
+ * LPR_k(y) = ‖U_kᵀy‖/‖y‖ for a label y (one-hot, or a mask) and every k in ks.
+ * @param u U, m × rank row-major (column j = the j-th left singular vector).
+ */
+export function leftProjectionRatios(
+  u: Float64Array,
+  rank: number,
+  y: ArrayLike<number>,
+  ks: readonly number[],
+  options: RatioOptions = {},
+): RatioResult {
+  const m = y.length;
+  let sq = 0;
+  for (let i = 0; i < m; i++) sq += y[i]! * y[i]!;
+  const norm = Math.sqrt(sq);
+  if (!(norm > ZERO_NORM)) return { ok: false, error: 'zero label: ‖y‖ = 0, so the LPR is undefined' };
+  const cumulative = new Float64Array(rank + 1);
+  for (let j = 0; j < rank; j++) {
+    let c = 0;
+    for (let i = 0; i < m; i++) c += u[i * rank + j]! * y[i]!;
+    cumulative[j + 1] = cumulative[j]! + c * c;
+  }
+  const ratios: Record<string, number> = {};
+  for (const k of ks) ratios[String(k)] = finish(Math.sqrt(cumulative[Math.min(k, rank)]!) / norm, options);
+  return { ok: true, ratios, coords: [] };
+}
