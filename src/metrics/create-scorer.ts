@@ -16,6 +16,7 @@ import { perSampleBatchSize, scorePerSample } from './per-sample.js';
 import type { ReferenceBasis } from './reference-basis.js';
 import { buildReferenceBasis, maxReferenceImages } from './reference-basis.js';
 import { rightProjectionRatios } from './ratios.js';
+import { ScoringWorkerPool } from './worker-pool.js';
 import type { SvdMethod } from './svd-of-image.js';
 import type { ScoreEvent, ScoreProgress, ScoreResult, Scorer } from './types.js';
 
@@ -48,6 +49,11 @@ export interface CreateScorerOptions {
   readonly oversampling?: number;
   readonly powerIterations?: number;
   readonly seed?: number;
+  /**
+   * Worker threads for per-sample scoring, each with its own backend and a copy of the model (TF.js's
+   * wasm backend uses one core). 1 scores on the calling thread. @defaultValue 1
+   */
+  readonly workers?: number;
 }
 
 export interface ScorerStats {
@@ -160,6 +166,17 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
     }),
   };
 
+  const workers = mode === 'per-sample' ? Math.max(1, Math.floor(options.workers ?? 1)) : 1;
+  const pool =
+    workers > 1
+      ? await ScoringWorkerPool.start(workers, {
+          modelPath: options.modelPath,
+          backend: options.backend ?? 'auto',
+          keepFinalActivation: options.keepFinalActivation ?? false,
+          options: ratioOptions,
+        })
+      : null;
+
   const computeBatch = async (batch: readonly Sample[]): Promise<ScoreResult[]> => {
     if (reference) {
       const basis = reference;
@@ -169,7 +186,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
         return r.ok ? { ...base, rpr: r.ratios, coords: r.coords } : { ...base, rpr: null, coords: null, error: r.error };
       });
     }
-    return scorePerSample(executor, batch, ratioOptions);
+    return pool ? pool.score(batch) : scorePerSample(executor, batch, ratioOptions);
   };
 
   const scoreWithCache = async (batch: readonly Sample[]): Promise<ScoreResult[]> => {
@@ -200,31 +217,47 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
         const progress: ScoreProgress = { done, skipped, total: null, imagesPerSecond: done / seconds };
         run.onProgress?.(progress);
       };
+      // Up to two batches per worker in flight; results are yielded in pool order.
+      const maxInFlight = pool ? pool.size * 2 : 1;
+      const inFlight: Promise<ScoreResult[]>[] = [];
       let pending: Sample[] = [];
-      const flush = async function* (): AsyncGenerator<ScoreEvent> {
-        if (pending.length === 0) return;
-        const results = await scoreWithCache(pending);
-        pending = [];
+      const emit = async function* (results: ScoreResult[]): AsyncGenerator<ScoreEvent> {
         for (const result of results) yield { kind: 'score', result };
         done += results.length;
         report();
+      };
+      const launch = () => {
+        if (pending.length > 0) inFlight.push(scoreWithCache(pending));
+        pending = [];
+      };
+      const drain = async function* (keep: number): AsyncGenerator<ScoreEvent> {
+        while (inFlight.length > keep) yield* emit(await inFlight.shift()!);
       };
       const stream = streamSamples(source, preprocessing, {
         ...(options.decodeConcurrency ? { concurrency: options.decodeConcurrency } : {}),
         ...(run.signal ? { signal: run.signal } : {}),
       });
-      for await (const event of stream) {
-        if (event.kind === 'skipped') {
-          // Flush first so events stay in pool order.
-          yield* flush();
-          skipped++;
-          yield { kind: 'skipped', skipped: event.skipped };
-          continue;
+      try {
+        for await (const event of stream) {
+          if (event.kind === 'skipped') {
+            launch();
+            yield* drain(0);
+            skipped++;
+            yield { kind: 'skipped', skipped: event.skipped };
+            continue;
+          }
+          pending.push(event.sample);
+          if (pending.length >= batchSize) {
+            launch();
+            yield* drain(maxInFlight - 1);
+          }
         }
-        pending.push(event.sample);
-        if (pending.length >= batchSize) yield* flush();
+        launch();
+        yield* drain(0);
+      } finally {
+        // Settle abandoned batches so no rejection goes unhandled when the consumer stops early.
+        await Promise.allSettled(inFlight);
       }
-      yield* flush();
     },
   });
 
@@ -239,9 +272,10 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
     reference,
     stats() {
       const c = cache?.stats();
-      return { networkPasses: executor.passes, cacheHits: c?.hits ?? 0, cacheMisses: c?.misses ?? 0 };
+      return { networkPasses: executor.passes + (pool?.passes ?? 0), cacheHits: c?.hits ?? 0, cacheMisses: c?.misses ?? 0 };
     },
     async close() {
+      await pool?.close();
       cache?.close();
       executor.dispose();
     },

@@ -1,0 +1,93 @@
+/**
+ * The scoring stage end to end on real digit PNGs: pool order, corrupt and zero images reported, a warm
+ * cache re-run that makes zero network passes and returns identical results, and worker threads that
+ * return exactly what one thread returns.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { createScorer } from '../../src/metrics/index.js';
+import type { ScoreEvent } from '../../src/metrics/index.js';
+import { initBackend, tfl } from '../../src/model/tf-runtime.js';
+import { saveLayersModelToDir } from '../../src/model/tfjs-file-io.js';
+import { createDirectorySource, mnistPart, writeDigitPngs } from '../../src/pool/index.js';
+import { seedWeights } from '../fixtures/architectures.js';
+
+let dir: string;
+let modelDir: string;
+let poolDir: string;
+
+async function collect(iterable: AsyncIterable<ScoreEvent>): Promise<ScoreEvent[]> {
+  const out: ScoreEvent[] = [];
+  for await (const e of iterable) out.push(e);
+  return out;
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  dir = await mkdtemp(join(tmpdir(), 'rpr-scorer-'));
+  modelDir = join(dir, 'model');
+  poolDir = join(dir, 'pool');
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, activation: 'relu' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 10, activation: 'softmax' }));
+  await saveLayersModelToDir(seedWeights(m, 61), modelDir);
+  await writeDigitPngs(poolDir, mnistPart('pool').slice(0, 150));
+  await writeFile(join(poolDir, 'corrupt.png'), Buffer.from('not a png at all'));
+  await sharp(Buffer.alloc(28 * 28), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(join(poolDir, 'zero.png'));
+});
+
+describe('createScorer', () => {
+  it('scores a directory in order, reports corrupt and zero images, and a warm re-run makes no network pass', async () => {
+    const cachePath = join(dir, 'cache.sqlite');
+    const first = await createScorer({ modelPath: modelDir, ks: [1, 5, 10], cachePath, backend: 'wasm' });
+    const cold = await collect(first.scorer(await createDirectorySource(poolDir)));
+    expect(first.stats().networkPasses).toBeGreaterThan(0);
+    await first.close();
+
+    const scored = cold.filter((e) => e.kind === 'score');
+    expect(scored.length).toBe(151);
+    const skipped = cold.filter((e) => e.kind === 'skipped');
+    expect(skipped.map((e) => (e.kind === 'skipped' ? e.skipped.uri : ''))).toEqual([join(poolDir, 'corrupt.png')]);
+    const zero = scored.find((e) => e.kind === 'score' && e.result.uri.endsWith('zero.png'));
+    expect(zero?.kind === 'score' && zero.result.rpr).toBeNull();
+    expect(zero?.kind === 'score' && zero.result.error).toMatch(/zero image/);
+    // Pool order: the directory source walks sorted names.
+    const uris = cold.map((e) => (e.kind === 'score' ? e.result.uri : e.skipped.uri));
+    expect(uris).toEqual([...uris].sort());
+
+    const second = await createScorer({ modelPath: modelDir, ks: [1, 5, 10], cachePath, backend: 'wasm' });
+    const warm = await collect(second.scorer(await createDirectorySource(poolDir)));
+    expect(second.stats().networkPasses).toBe(0);
+    expect(second.stats().cacheHits).toBe(151);
+    expect(warm).toEqual(cold);
+    await second.close();
+  });
+
+  it('two worker threads return exactly what one thread returns', async () => {
+    const one = await createScorer({ modelPath: modelDir, ks: [1, 10], backend: 'wasm' });
+    const a = await collect(one.scorer(await createDirectorySource(poolDir)));
+    await one.close();
+    const two = await createScorer({ modelPath: modelDir, ks: [1, 10], backend: 'wasm', workers: 2 });
+    const b = await collect(two.scorer(await createDirectorySource(poolDir)));
+    expect(two.stats().networkPasses).toBeGreaterThan(0);
+    await two.close();
+    expect(b).toEqual(a);
+  });
+
+  it('reference mode scores with no network pass per pool image and gives no predicted class', async () => {
+    const refDir = join(dir, 'refs');
+    await writeDigitPngs(refDir, mnistPart('train').slice(0, 20));
+    const s = await createScorer({ modelPath: modelDir, mode: 'reference', referenceDir: refDir, ks: [1, 10], backend: 'wasm' });
+    const passesAfterBasis = s.stats().networkPasses;
+    const events = await collect(s.scorer(await createDirectorySource(poolDir)));
+    expect(s.stats().networkPasses).toBe(passesAfterBasis);
+    const r = events.find((e) => e.kind === 'score' && e.result.rpr !== null);
+    expect(r?.kind === 'score' && r.result.predicted).toBeNull();
+    expect(s.reference?.rank).toBe(10);
+    await s.close();
+  });
+});
