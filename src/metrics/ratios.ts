@@ -3,7 +3,7 @@
  * top-k right (left) singular vectors. Options cover the readings the paper leaves open
  * (reference/rpr-lpr.md §5.3): squared (energy), complement (the nullspace part), centring.
  */
-import { projectionNorms } from '../linalg/projection.js';
+import { projectionNorms } from '../linalg/index.js';
 
 export interface RatioOptions {
   /** Report ‖P_k x‖²/‖x‖² (energy) instead of the norm ratio. @defaultValue false */

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RprError } from '../errors/index.js';
-import { thinSvd } from '../linalg/thin-svd.js';
+import { thinSvd } from '../linalg/index.js';
 import type { Executor } from '../model/executor.js';
 import { sizeOf } from '../model/ir.js';
 import type { Sample } from '../pool/types.js';

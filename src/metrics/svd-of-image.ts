@@ -4,10 +4,8 @@
  * (segmentation: one output per pixel).
  */
 import { errors } from '../errors/index.js';
-import { lanczosSvd } from '../linalg/lanczos.js';
-import { randomizedSvd } from '../linalg/randomized-svd.js';
-import type { SvdResult } from '../linalg/svd-types.js';
-import { thinSvd } from '../linalg/thin-svd.js';
+import { lanczosSvd, randomizedSvd, thinSvd } from '../linalg/index.js';
+import type { SvdResult } from '../linalg/index.js';
 import type { Linearization } from '../model/executor.js';
 
 export const SVD_METHODS = ['auto', 'exact', 'randomized', 'lanczos'] as const;

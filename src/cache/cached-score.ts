@@ -1,0 +1,37 @@
+import { RprError } from '../errors/index.js';
+import type { CachedScore } from './cache-store.js';
+
+/** Rejects a value the stores could not give back as it was, naming the sample and the field. */
+export function checkCachedScore(location: string, sampleId: string, value: CachedScore): void {
+  const fail = (why: string): never => {
+    throw new RprError('RPR_CACHE', `cache ${location}: cannot store the score of sample '${sampleId}': ${why}`, {
+      path: location,
+      sampleId,
+    });
+  };
+  if (typeof sampleId !== 'string' || sampleId === '') fail('the sample id must be a non-empty string');
+  if (value.predicted !== null && !Number.isSafeInteger(value.predicted)) {
+    fail(`predicted must be an integer or null, got ${value.predicted}`);
+  }
+  const numbers = (values: readonly unknown[]) => values.every((v) => typeof v === 'number');
+  if (value.rpr !== null && !numbers(Object.values(value.rpr))) fail('rpr values must be numbers');
+  for (const field of ['sigma', 'logits', 'coords'] as const) {
+    const values = value[field];
+    if (values !== null && !(Array.isArray(values) && numbers(values))) {
+      fail(`${field} must be an array of numbers or null`);
+    }
+  }
+  if (value.error !== undefined && typeof value.error !== 'string') fail('error must be a string');
+}
+
+/** A deep copy, so neither the caller nor the store can change the other's arrays. */
+export function copyCachedScore(value: CachedScore): CachedScore {
+  return {
+    rpr: value.rpr === null ? null : { ...value.rpr },
+    sigma: value.sigma === null ? null : [...value.sigma],
+    predicted: value.predicted,
+    logits: value.logits === null ? null : [...value.logits],
+    coords: value.coords === null ? null : [...value.coords],
+    ...(value.error === undefined ? {} : { error: value.error }),
+  };
+}

@@ -1,0 +1,5 @@
+export type { CacheKey, CacheScope, CacheStats, CacheStore, CachedScore, IdentifiedScore } from './cache-store.js';
+export { MemoryCacheStore } from './memory-cache-store.js';
+export { SqliteCacheStore } from './sqlite-cache-store.js';
+export type { SqliteCacheStoreOptions } from './sqlite-cache-store.js';
+export { openCacheStore } from './open-cache-store.js';

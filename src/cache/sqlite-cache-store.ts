@@ -1,0 +1,209 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { RprError } from '../errors/index.js';
+import type { CacheKey, CacheScope, CacheStats, CacheStore, CachedScore, IdentifiedScore } from './cache-store.js';
+import { checkCachedScore } from './cached-score.js';
+
+/** Schema version, part of the table names: a new layout starts empty beside the old one. */
+const VERSION = 1;
+const SCOPES = `scopes_v${VERSION}`;
+const SCORES = `scores_v${VERSION}`;
+
+export interface SqliteCacheStoreOptions {
+  /**
+   * How long a write waits for another process holding the file's write lock.
+   * @defaultValue 5000
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+interface ScoreRow {
+  readonly sample: string;
+  readonly rpr_keys: string | null;
+  readonly rpr_values: Buffer | null;
+  readonly sigma: Buffer | null;
+  readonly predicted: number | null;
+  readonly logits: Buffer | null;
+  readonly coords: Buffer | null;
+  readonly error: string | null;
+}
+
+type ScopeParams = [string, string, string, string, string];
+/** rpr_keys, rpr_values, sigma, predicted, logits, coords, error. */
+type Blob = Buffer | null;
+type ValueParams = [string | null, Blob, Blob, number | null, Blob, Blob, string | null];
+
+/**
+ * The score cache in one SQLite file (WAL, so readers do not block the writer). The five shared key
+ * parts are stored once per scope row and referenced by an integer, so a row costs the sample id and
+ * the values; arrays are little-endian float64 blobs, exact to the bit (JSON would lose −0 and NaN).
+ */
+export class SqliteCacheStore implements CacheStore {
+  readonly location: string;
+  #db: Database.Database;
+  #findScope: Database.Statement<ScopeParams, { id: number }>;
+  #insertScope: Database.Statement<ScopeParams>;
+  #selectMany: Database.Statement<[number, string], ScoreRow>;
+  #upsert: Database.Statement<[number, string, ...ValueParams]>;
+  #writeBatch: (scope: CacheScope, scores: readonly IdentifiedScore[]) => void;
+  #hits = 0;
+  #misses = 0;
+  #writes = 0;
+
+  constructor(path: string, options: SqliteCacheStoreOptions = {}) {
+    this.location = resolve(path);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      const message = `option busyTimeoutMs must be a non-negative integer, got ${busyTimeoutMs}`;
+      throw new RprError('RPR_CACHE', message, { option: 'busyTimeoutMs' });
+    }
+    let db: Database.Database | null = null;
+    try {
+      mkdirSync(dirname(this.location), { recursive: true });
+      db = new Database(this.location, { timeout: busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS ${SCOPES} (
+          id INTEGER PRIMARY KEY,
+          model TEXT NOT NULL, pre TEXT NOT NULL, mode TEXT NOT NULL, ranks TEXT NOT NULL, options TEXT NOT NULL,
+          UNIQUE (model, pre, mode, ranks, options)
+        );
+        CREATE TABLE IF NOT EXISTS ${SCORES} (
+          scope INTEGER NOT NULL REFERENCES ${SCOPES}(id),
+          sample TEXT NOT NULL,
+          rpr_keys TEXT, rpr_values BLOB, sigma BLOB, predicted INTEGER, logits BLOB, coords BLOB, error TEXT,
+          PRIMARY KEY (scope, sample)
+        ) WITHOUT ROWID;
+      `);
+      const scopeWhere = 'model = ? AND pre = ? AND mode = ? AND ranks = ? AND options = ?';
+      this.#findScope = db.prepare(`SELECT id FROM ${SCOPES} WHERE ${scopeWhere}`);
+      this.#insertScope = db.prepare(
+        `INSERT INTO ${SCOPES} (model, pre, mode, ranks, options) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      );
+      // One statement serves any batch size: the ids travel as one JSON array.
+      this.#selectMany = db.prepare(
+        `SELECT sample, rpr_keys, rpr_values, sigma, predicted, logits, coords, error FROM ${SCORES}
+         WHERE scope = ? AND sample IN (SELECT value FROM json_each(?))`,
+      );
+      this.#upsert = db.prepare(
+        `INSERT OR REPLACE INTO ${SCORES} (scope, sample, rpr_keys, rpr_values, sigma, predicted, logits, coords, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      this.#writeBatch = db.transaction((scope: CacheScope, scores: readonly IdentifiedScore[]) => {
+        const params = scopeParams(scope);
+        this.#insertScope.run(...params);
+        const scopeId = (this.#findScope.get(...params) as { id: number }).id;
+        for (const score of scores) {
+          checkCachedScore(this.location, score.id, score);
+          this.#upsert.run(scopeId, score.id, ...encodeScore(score));
+        }
+      });
+      this.#db = db;
+    } catch (error) {
+      db?.close();
+      throw this.#failure('open', error);
+    }
+  }
+
+  get(key: CacheKey): CachedScore | undefined {
+    return this.getMany(key, [key.sampleId]).get(key.sampleId);
+  }
+
+  getMany(scope: CacheScope, sampleIds: readonly string[]): Map<string, CachedScore> {
+    const wanted = [...new Set(sampleIds)];
+    const found = new Map<string, CachedScore>();
+    this.#guard('read', () => {
+      const scopeId = this.#findScope.get(...scopeParams(scope))?.id;
+      if (scopeId === undefined || wanted.length === 0) return;
+      for (const row of this.#selectMany.all(scopeId, JSON.stringify(wanted))) found.set(row.sample, decodeScore(row));
+    });
+    this.#hits += found.size;
+    this.#misses += wanted.length - found.size;
+    return found;
+  }
+
+  put(key: CacheKey, value: CachedScore): void {
+    this.putMany(key, [{ ...value, id: key.sampleId }]);
+  }
+
+  putMany(scope: CacheScope, scores: readonly IdentifiedScore[]): void {
+    this.#guard('write', () => this.#writeBatch(scope, scores));
+    this.#writes += scores.length;
+  }
+
+  stats(): CacheStats {
+    return { hits: this.#hits, misses: this.#misses, writes: this.#writes };
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #guard<T>(action: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw this.#failure(action, error);
+    }
+  }
+
+  #failure(action: string, error: unknown): RprError {
+    if (error instanceof RprError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new RprError(
+      'RPR_CACHE',
+      `cache ${this.location}: cannot ${action}: ${message}; ` +
+        'check the file and its folder, or delete the file to rebuild the cache',
+      { path: this.location },
+      { cause: error },
+    );
+  }
+}
+
+function scopeParams(scope: CacheScope): ScopeParams {
+  return [scope.modelDigest, scope.preprocessingDigest, scope.mode, scope.ranks, scope.optionsDigest];
+}
+
+function encodeScore(score: CachedScore): ValueParams {
+  const { rpr } = score;
+  return [
+    rpr === null ? null : JSON.stringify(Object.keys(rpr)),
+    rpr === null ? null : encodeFloats(Object.values(rpr)),
+    encodeFloats(score.sigma),
+    score.predicted,
+    encodeFloats(score.logits),
+    encodeFloats(score.coords),
+    score.error ?? null,
+  ];
+}
+
+function decodeScore(row: ScoreRow): CachedScore {
+  let rpr: Record<string, number> | null = null;
+  if (row.rpr_keys !== null) {
+    const keys = JSON.parse(row.rpr_keys) as string[];
+    const values = decodeFloats(row.rpr_values) ?? [];
+    rpr = Object.fromEntries(keys.map((k, i) => [k, values[i] ?? Number.NaN]));
+  }
+  return {
+    rpr,
+    sigma: decodeFloats(row.sigma),
+    predicted: row.predicted,
+    logits: decodeFloats(row.logits),
+    coords: decodeFloats(row.coords),
+    ...(row.error === null ? {} : { error: row.error }),
+  };
+}
+
+function encodeFloats(values: readonly number[] | null): Buffer | null {
+  if (values === null) return null;
+  const buffer = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => buffer.writeDoubleLE(v, 8 * i));
+  return buffer;
+}
+
+function decodeFloats(buffer: Buffer | null): number[] | null {
+  if (buffer === null) return null;
+  return Array.from({ length: buffer.length / 8 }, (_, i) => buffer.readDoubleLE(8 * i));
+}

@@ -1,0 +1,125 @@
+/**
+ * report.html: one self-contained page that opens offline. Every plot is an inline SVG rendered in
+ * Node (svg-render.ts); there are no scripts, external stylesheets, fonts or images. Every piece of
+ * text that comes from the model or the data (layer names, labels, verdicts) is HTML-escaped.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { alphaChartSpec, classChartSpec, esdChartSpec, gainChartSpec, gainTrendChartSpec } from './report-charts.js';
+import type { DiagnosticsReport } from './report.js';
+import { renderSvg } from './svg-render.js';
+
+const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+const STYLE = `
+body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+figure.plot { display: inline-block; margin: 0.5em 1em 1em 0; vertical-align: top; }
+figcaption { font-size: 0.85em; color: #444; max-width: 420px; }
+table { border-collapse: collapse; font-size: 0.85em; }
+td, th { border: 1px solid #ddd; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+.flag { color: #b00; font-weight: bold; }
+`;
+
+async function figure(kind: string, spec: TopLevelSpec, caption: string): Promise<string> {
+  const svg = await renderSvg(spec);
+  return `<figure class="plot" data-plot="${escapeHtml(kind)}">${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+function fmt(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toPrecision(digits);
+}
+
+function list(items: readonly string[]): string {
+  return `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
+}
+
+async function layerSection(report: DiagnosticsReport): Promise<string> {
+  const parts: string[] = ['<section id="layers"><h2>Layer spectra</h2>'];
+  if (report.layers.length === 0) {
+    parts.push('<p>The model has no convolution or dense layers.</p></section>');
+    return parts.join('');
+  }
+  const alpha = alphaChartSpec(report.layers);
+  if (alpha) parts.push(await figure('alpha', alpha, 'Dashed lines: α = 2 and α = 6, the verdict boundaries.'));
+  const rows = report.layers.map(
+    (l) =>
+      `<tr><td>${escapeHtml(l.name)}</td><td>${escapeHtml(l.className)}</td><td>${escapeHtml(l.kernelShape.join('×'))}</td>` +
+      `<td>${fmt(l.singularValues[0])}</td><td>${fmt(l.alpha)}</td><td>${l.mp.spikes}</td>` +
+      `<td class="${l.verdict === 'well-trained' ? '' : 'flag'}">${escapeHtml(l.verdictText)}</td></tr>`,
+  );
+  parts.push(
+    '<table><thead><tr><th>layer</th><th>class</th><th>kernel</th><th>σ_max</th><th>α</th><th>MP spikes</th><th>verdict</th></tr></thead>',
+    `<tbody>${rows.join('')}</tbody></table>`,
+    '<h3>Empirical spectral densities</h3>',
+  );
+  for (const l of report.layers) {
+    parts.push(
+      await figure(
+        'esd',
+        esdChartSpec(l),
+        `${l.name}: ${l.esd.m}×${l.esd.n} (Q = ${fmt(l.esd.q)}), λ+ = ${fmt(l.mp.lambdaPlus)}; ${l.verdictText}`,
+      ),
+    );
+  }
+  parts.push('</section>');
+  return parts.join('');
+}
+
+async function classSection(report: DiagnosticsReport): Promise<string> {
+  const ci = report.classImbalance;
+  if (!ci) return '';
+  const parts = [
+    '<section id="classes"><h2>Class imbalance</h2>',
+    `<p><strong>${escapeHtml(ci.verdict)}</strong></p>`,
+    `<p>Rule: ${escapeHtml(ci.rule)}.</p>`,
+  ];
+  const flagged = ci.classes.filter((c) => c.underRepresented);
+  if (flagged.length > 0) parts.push(list(flagged.flatMap((c) => c.reasons.map((r) => `class ${c.label}: ${r}`))));
+  for (const { metric, k } of ci.families) {
+    const spec = classChartSpec(ci, metric, k);
+    if (spec) parts.push(await figure('class', spec, `${metric.toUpperCase()}_${k} of each class's images.`));
+  }
+  parts.push('</section>');
+  return parts.join('');
+}
+
+async function gainSection(report: DiagnosticsReport): Promise<string> {
+  const gain = report.gain;
+  if (!gain || gain.curves.length === 0) return '';
+  const parts = [
+    '<section id="gain"><h2>Spectral gain</h2>',
+    `<p><strong>${escapeHtml(gain.trend.text)}</strong></p>`,
+    '<p>Gain: ‖f(x + εs) − f(x)‖ / ‖εs‖ for unit-RMS sinusoids s, averaged over orientations, phases and probe images (inspired by Stamatescu &amp; McDonnell, arXiv:1810.03241; our definition).</p>',
+    await figure('gain', gainChartSpec(gain), 'One line per checkpoint.'),
+  ];
+  if (gain.curves.length > 1) parts.push(await figure('gain-trend', gainTrendChartSpec(gain), `Trend: ${gain.trend.kind}.`));
+  parts.push('</section>');
+  return parts.join('');
+}
+
+/** The whole report page. */
+export async function renderReportHtml(report: DiagnosticsReport): Promise<string> {
+  const summary: string[] = [report.model.text];
+  if (report.model.layersWithSpikes > 0) {
+    summary.push(`${report.model.layersWithSpikes} of ${report.model.layers} layers have eigenvalues above the Marchenko–Pastur edge (learned structure)`);
+  }
+  if (report.classImbalance) summary.push(`class imbalance: ${report.classImbalance.verdict}`);
+  if (report.gain) summary.push(`gain over checkpoints: ${report.gain.trend.text}`);
+  summary.push(...report.notes);
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>rpr-select diagnostics</title><style>${STYLE}</style></head><body>`,
+    '<h1>Model diagnostics</h1>',
+    `<p>Model digest <code>${escapeHtml(report.modelDigest)}</code>; report format ${report.formatVersion}.</p>`,
+    `<section id="summary"><h2>Summary</h2>${list(summary)}</section>`,
+    await layerSection(report),
+    await classSection(report),
+    await gainSection(report),
+    '</body></html>\n',
+  ].join('\n');
+}

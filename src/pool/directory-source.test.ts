@@ -1,0 +1,163 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDirectorySource } from './directory-source.js';
+import { encodeDigitPng } from './demo-pool.js';
+import { mnistPart } from './mnist-digits.js';
+import type { PoolEntry } from './types.js';
+
+const digits = mnistPart('pool').slice(0, 6);
+
+/**
+ * chmod 000 blocks reads only for an unprivileged user; as root (common in containers) it does not,
+ * so the permission tests are skipped there rather than passing vacuously.
+ */
+function chmodBlocksReads(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'rpr-chmod-probe-'));
+  const file = join(dir, 'probe');
+  try {
+    writeFileSync(file, 'x');
+    chmodSync(file, 0o000);
+    readFileSync(file);
+    return false;
+  } catch {
+    return true;
+  } finally {
+    chmodSync(file, 0o600);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const itWhenUnprivileged = chmodBlocksReads()
+  ? it
+  : (name: string, fn: () => Promise<void>) =>
+      it.skip(`${name} [skipped: chmod 000 does not block reads for this user, e.g. root]`, fn);
+
+async function collect(entries: AsyncIterable<PoolEntry>): Promise<PoolEntry[]> {
+  const out: PoolEntry[] = [];
+  for await (const entry of entries) out.push(entry);
+  return out;
+}
+
+describe('createDirectorySource', () => {
+  let root: string;
+  let png: Buffer[];
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'rpr-dir-source-'));
+    png = await Promise.all(digits.map((d) => encodeDigitPng(d)));
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it('reads images recursively, depth-first in sorted order, any extension case, ignoring other files', async () => {
+    await mkdir(join(root, 'b', 'inner'), { recursive: true });
+    await mkdir(join(root, 'a'));
+    const files: [string, number][] = [
+      ['z.png', 0],
+      ['B.JPG', 1],
+      ['a/2.jpeg', 2],
+      ['a/10.webp', 3],
+      ['b/inner/x.PnG', 4],
+      ['b/c.Jpeg', 5],
+    ];
+    for (const [name, i] of files) await writeFile(join(root, name), png[i] as Buffer);
+    await writeFile(join(root, 'notes.txt'), 'not an image');
+    await writeFile(join(root, 'a', 'image.gif'), 'gif is not read');
+
+    const entries = await collect(createDirectorySource(root).entries());
+    // Code-unit order: upper case before lower case, '1' before '2'; a directory's files where its name sorts.
+    const expectedOrder = ['B.JPG', 'a/10.webp', 'a/2.jpeg', 'b/c.Jpeg', 'b/inner/x.PnG', 'z.png'];
+    expect(entries.map((e) => e.uri)).toEqual(expectedOrder.map((name) => join(root, name)));
+    for (const entry of entries) {
+      expect(entry.kind).toBe('image');
+      const index = files.find(([name]) => join(root, name) === entry.uri)?.[1] as number;
+      if (entry.kind === 'image') expect(entry.bytes.equals(png[index] as Buffer)).toBe(true);
+    }
+    // Deterministic: a second pass gives the same order.
+    expect((await collect(createDirectorySource(root).entries())).map((e) => e.uri)).toEqual(entries.map((e) => e.uri));
+  });
+
+  it('does not hang on a symbolic link loop and reports it; broken and self links are skipped with a reason', async () => {
+    await mkdir(join(root, 'sub'));
+    await writeFile(join(root, 'sub', 'one.png'), png[0] as Buffer);
+    await symlink('..', join(root, 'sub', 'loop'));
+    await symlink(join(root, 'sub'), join(root, 'via-link'));
+    await symlink('missing.png', join(root, 'broken.png'));
+    await symlink('self.png', join(root, 'self.png'));
+
+    const entries = await collect(createDirectorySource(root).entries());
+    const byUri = new Map(entries.map((e) => [e.uri, e]));
+    expect(entries.filter((e) => e.kind === 'image').map((e) => e.uri)).toEqual([join(root, 'sub', 'one.png')]);
+    const skippedBecause = (text: string) => ({ kind: 'skipped', reason: expect.stringContaining(text) });
+    expect(byUri.get(join(root, 'sub', 'loop'))).toMatchObject(skippedBecause(`already visited as ${root}`));
+    expect(byUri.get(join(root, 'via-link'))).toMatchObject(skippedBecause(`already visited as ${join(root, 'sub')}`));
+    expect(byUri.get(join(root, 'broken.png'))).toMatchObject(skippedBecause('missing.png'));
+    expect(byUri.get(join(root, 'self.png'))).toMatchObject(skippedBecause('ELOOP'));
+  });
+
+  it('follows a link to a directory outside the pool once', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'rpr-dir-outside-'));
+    try {
+      await writeFile(join(outside, 'far.png'), png[1] as Buffer);
+      await symlink(outside, join(root, 'linked'));
+      const entries = await collect(createDirectorySource(root).entries());
+      expect(entries).toEqual([{ kind: 'image', uri: join(root, 'linked', 'far.png'), bytes: png[1] }]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('skips a file over maxFileBytes with the reason', async () => {
+    await writeFile(join(root, 'big.png'), png[0] as Buffer);
+    const entries = await collect(createDirectorySource(root, { maxFileBytes: 10 }).entries());
+    expect(entries).toEqual([{ kind: 'skipped', uri: join(root, 'big.png'), reason: expect.stringContaining('maxFileBytes') }]);
+  });
+
+  itWhenUnprivileged('yields an unreadable file and an unreadable directory as skipped, and goes on', async () => {
+    await writeFile(join(root, 'a.png'), png[0] as Buffer);
+    await writeFile(join(root, 'b.png'), png[1] as Buffer);
+    await mkdir(join(root, 'c'));
+    await writeFile(join(root, 'c', 'inside.png'), png[2] as Buffer);
+    await writeFile(join(root, 'd.png'), png[3] as Buffer);
+    await chmod(join(root, 'b.png'), 0o000);
+    await chmod(join(root, 'c'), 0o000);
+    try {
+      const entries = await collect(createDirectorySource(root).entries());
+      expect(entries.map((e) => [e.uri, e.kind])).toEqual([
+        [join(root, 'a.png'), 'image'],
+        [join(root, 'b.png'), 'skipped'],
+        [join(root, 'c'), 'skipped'],
+        [join(root, 'd.png'), 'image'],
+      ]);
+      expect(entries[1]).toMatchObject({ reason: expect.stringContaining('EACCES') });
+      expect(entries[2]).toMatchObject({ reason: expect.stringContaining('cannot read directory') });
+    } finally {
+      await chmod(join(root, 'b.png'), 0o600);
+      await chmod(join(root, 'c'), 0o700);
+    }
+  });
+
+  it('rejects a missing directory, or a file, with RPR_POOL_NOT_FOUND naming the path', async () => {
+    const missing = join(root, 'nope');
+    await expect(collect(createDirectorySource(missing).entries())).rejects.toMatchObject({
+      code: 'RPR_POOL_NOT_FOUND',
+      message: expect.stringContaining(missing),
+      context: { path: missing },
+    });
+    const file = join(root, 'file.png');
+    await writeFile(file, 'x');
+    await expect(collect(createDirectorySource(file).entries())).rejects.toMatchObject({
+      code: 'RPR_POOL_NOT_FOUND',
+      message: expect.stringContaining('is not a directory'),
+    });
+  });
+
+  it('stops cleanly when the consumer stops early', async () => {
+    for (let i = 0; i < 5; i++) await writeFile(join(root, `${i}.png`), png[i] as Buffer);
+    const seen: string[] = [];
+    for await (const entry of createDirectorySource(root).entries()) {
+      seen.push(entry.uri);
+      if (seen.length === 2) break;
+    }
+    expect(seen).toEqual([join(root, '0.png'), join(root, '1.png')]);
+  });
+});
