@@ -4,14 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { RprError } from '../errors/index.js';
 import type { Executor } from './executor.js';
 import { TfjsExecutor } from './executors/tfjs/tfjs-executor.js';
+import { graphModelToIR } from './frontends/graph-model-frontend.js';
 import { layersModelToIR } from './frontends/layers-model-frontend.js';
 import type { ModelIR } from './ir.js';
 import type { BackendChoice } from './tf-runtime.js';
-import { initBackend } from './tf-runtime.js';
-import { loadLayersModelFromDir, readModelJson } from './tfjs-file-io.js';
+import { initBackend, tfconv } from './tf-runtime.js';
+import { loadGraphModelFromDir, loadLayersModelFromDir, readModelJson } from './tfjs-file-io.js';
 
 /** What metadata.json may say about a model; every field optional. */
 export interface ModelMetadata {
@@ -45,17 +45,11 @@ async function readMetadata(modelJsonPath: string): Promise<ModelMetadata | null
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const file = await readModelJson(path);
-  if (file.format === 'graph-model') {
-    throw new RprError(
-      'RPR_MODEL_INVALID',
-      `${file.path}: TF.js GraphModel files are not supported yet; export the model as a LayersModel (tfjs.converters.save_keras_model)`,
-      { path: file.path },
-    );
-  }
   const backend = await initBackend(options.backend ?? 'auto');
-  const model = await loadLayersModelFromDir(path);
+  const frontend = { keepFinalActivation: options.keepFinalActivation ?? false };
+  const model = file.format === 'graph-model' ? await loadGraphModelFromDir(path) : await loadLayersModelFromDir(path);
   try {
-    const ir = layersModelToIR(model, { keepFinalActivation: options.keepFinalActivation ?? false });
+    const ir = model instanceof tfconv.GraphModel ? await graphModelToIR(model, frontend) : layersModelToIR(model, frontend);
     const executor = new TfjsExecutor(ir, backend);
     return { path: file.path, ir, executor, backend: executor.backend, metadata: await readMetadata(file.path) };
   } finally {

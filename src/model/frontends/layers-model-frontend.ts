@@ -7,6 +7,7 @@ import { RprError, errors } from '../../errors/index.js';
 import type { ActivationFn, IRNode, ModelIR, Op, Pair, Padding, WeightTensor } from '../ir.js';
 import { sizeOf } from '../ir.js';
 import { irDigest } from '../ir-digest.js';
+import { finalActivation } from './final-activation.js';
 
 /** The slice of tfjs-layers' Layer this frontend reads; keeps TF.js types out of the IR. */
 export interface LayerLike {
@@ -392,14 +393,6 @@ function convertNested(b: IRBuilder, layer: LayerLike, inputs: number[]): number
   return convertGraph(b, layer, inputs[0]!);
 }
 
-/** Drops a trailing softmax/sigmoid (the IR then ends at the logits) unless asked to keep it. */
-function finalActivation(nodes: IRNode[], output: number): 'softmax' | 'sigmoid' | null {
-  const op = nodes[output]!.op;
-  if (op.kind === 'softmax') return 'softmax';
-  if (op.kind === 'activation' && op.fn === 'sigmoid') return 'sigmoid';
-  return null;
-}
-
 export function layersModelToIR(model: ModelLike, options: FrontendOptions = {}): ModelIR {
   if (model.inputs.length !== 1) throw errors.usage(`the model has ${model.inputs.length} inputs; rpr-select needs exactly one`);
   if (model.outputs.length !== 1) throw errors.usage(`the model has ${model.outputs.length} outputs; rpr-select needs exactly one`);
@@ -416,7 +409,7 @@ export function layersModelToIR(model: ModelLike, options: FrontendOptions = {})
   b.add('input', 'InputLayer', { kind: 'input' }, [], inputShape as number[]);
   let output = convertGraph(b, model, 0);
   let dropped: 'softmax' | 'sigmoid' | null = null;
-  const fin = finalActivation(b.nodes, output);
+  const fin = finalActivation(b.nodes[output]!.op);
   if (fin && !options.keepFinalActivation) {
     dropped = fin;
     output = b.nodes[output]!.inputs[0]!;

@@ -84,8 +84,9 @@ export class TfjsExecutor implements Executor {
       async jacobians() {
         const rows = count * m;
         const u = tf.tidy(() => {
+          // oneHot is int32; a cast (not oneHot's dtype argument, which wasm's kernel ignores) makes it float32.
           const ids = tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => i % m), 'int32');
-          return tf.reshape(tf.oneHot(ids, m), [rows, ...ir.nodes[ir.output]!.shape]);
+          return tf.reshape(tf.cast(tf.oneHot(ids, m), 'float32'), [rows, ...ir.nodes[ir.output]!.shape]);
         });
         const a = network.adjoint(u, patterns, m);
         u.dispose();
