@@ -34,3 +34,5 @@ export { renderReportHtml } from './report-html.js';
 export { writeReport } from './write-report.js';
 export { diagnose } from './diagnose.js';
 export type { DiagnoseOptions } from './diagnose.js';
+export { runDiagnose } from './run-diagnose.js';
+export type { RunDiagnoseOptions, RunDiagnoseResult } from './run-diagnose.js';

@@ -85,7 +85,8 @@ function checkKs(ks: readonly number[]): readonly number[] {
   return [...new Set(ks)].sort((a, b) => a - b);
 }
 
-function resolvePreprocessing(model: LoadedModel, overrides: Partial<Preprocessing> = {}): Preprocessing {
+/** The preprocessing a model expects: its input size, metadata.json's scaling, then the overrides. */
+export function modelPreprocessing(model: LoadedModel, overrides: Partial<Preprocessing> = {}): Preprocessing {
   const [h, w, c] = model.ir.inputShape as [number, number, number];
   if (c !== 1 && c !== 3) {
     throw new RprError('RPR_INPUT_SHAPE', `${model.path}: the model takes ${c} channels; rpr-select decodes images to 1 or 3`, {
@@ -94,7 +95,13 @@ function resolvePreprocessing(model: LoadedModel, overrides: Partial<Preprocessi
   }
   const base = defaultPreprocessing([h, w, c]);
   const meta = model.metadata?.input ?? {};
-  const pre = { ...base, ...meta, ...overrides } as Preprocessing;
+  const pre: Preprocessing = {
+    ...base,
+    ...(meta.scale !== undefined ? { scale: meta.scale } : {}),
+    ...(meta.mean ? { mean: meta.mean } : {}),
+    ...(meta.std ? { std: meta.std } : {}),
+    ...overrides,
+  };
   if (pre.width !== w || pre.height !== h || pre.channels !== c) {
     throw new RprError(
       'RPR_INPUT_SHAPE',
@@ -129,7 +136,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
     keepFinalActivation: options.keepFinalActivation ?? false,
   });
   const executor = model.executor;
-  const preprocessing = resolvePreprocessing(model, options.preprocessing);
+  const preprocessing = modelPreprocessing(model, options.preprocessing);
   const ratioOptions: PerSampleOptions = {
     ks,
     svd: options.svd ?? 'auto',

@@ -1,5 +1,5 @@
 export type { ScoreEvent, ScoreProgress, ScoreResult, Scorer } from './types.js';
-export { SCORING_MODES, createScorer } from './create-scorer.js';
+export { SCORING_MODES, createScorer, modelPreprocessing } from './create-scorer.js';
 export type { CreateScorerOptions, ScorerStats, ScoringMode, ScoringSession } from './create-scorer.js';
 export { leftProjectionRatios, rightProjectionRatios } from './ratios.js';
 export type { RatioOptions, RatioResult } from './ratios.js';

@@ -6,7 +6,7 @@ import type { Executor } from '../model/executor.js';
 import { sizeOf } from '../model/ir.js';
 import type { Sample } from '../pool/types.js';
 import type { RatioOptions } from './ratios.js';
-import { rightProjectionRatios } from './ratios.js';
+import { leftProjectionRatios, rightProjectionRatios } from './ratios.js';
 import type { IterativeSvdOptions, SvdMethod } from './svd-of-image.js';
 import { resolveSvdMethod, svdOfBatch } from './svd-of-image.js';
 import type { ScoreResult } from './types.js';
@@ -31,7 +31,16 @@ export function perSampleBatchSize(executor: Executor): number {
   return Math.max(1, Math.min(64, Math.floor(2 ** 24 / perImage)));
 }
 
-export async function scorePerSample(executor: Executor, samples: readonly Sample[], options: PerSampleOptions): Promise<ScoreResult[]> {
+/**
+ * Scores a batch. With `labels` (class indices, for a labeled evaluation set), each result also carries
+ * LPR_k of its one-hot label on the left singular vectors.
+ */
+export async function scorePerSample(
+  executor: Executor,
+  samples: readonly Sample[],
+  options: PerSampleOptions,
+  labels?: readonly number[],
+): Promise<ScoreResult[]> {
   const ir = executor.ir;
   const n = sizeOf(ir.inputShape);
   const m = ir.outputSize;
@@ -48,7 +57,11 @@ export async function scorePerSample(executor: Executor, samples: readonly Sampl
       const base = { id: sample.id, uri: sample.uri, predicted, logits };
       const r = rightProjectionRatios(svd.v, svd.rank, sample.pixels, options.ks, options);
       if (!r.ok) return { ...base, rpr: null, sigma: null, coords: null, error: r.error };
-      return { ...base, rpr: r.ratios, sigma: Array.from(svd.sigma), coords: r.coords };
+      const scored = { ...base, rpr: r.ratios, sigma: Array.from(svd.sigma), coords: r.coords };
+      if (!labels) return scored;
+      const y = Array.from({ length: m }, (_, i) => (i === labels[b] ? 1 : 0));
+      const l = leftProjectionRatios(svd.u, svd.rank, y, options.ks, options);
+      return l.ok ? { ...scored, lpr: l.ratios } : scored;
     });
   } finally {
     lin.dispose();

@@ -17,6 +17,8 @@ export interface ScoreResult {
    * embedding for batch diversity. Null when not computed.
    */
   readonly coords: readonly number[] | null;
+  /** LPR_k of the image's true label (one-hot), keyed by k; only when labels were given (diagnostics). */
+  readonly lpr?: Readonly<Record<string, number>>;
   /** Why the image has no score (zero image, corrupt file…). */
   readonly error?: string;
 }

@@ -11,6 +11,7 @@ import * as tfconv from '@tensorflow/tfjs-converter';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { RprError, errors } from '../errors/index.js';
+import { conv2dFilterGradient } from './conv2d-filter-gradient.js';
 
 export { tf, tfl, tfconv };
 
@@ -19,11 +20,59 @@ export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 
+/** The two methods of tfjs-backend-wasm's backend that a kernel written in JS needs. */
+interface WasmKernelBackend {
+  readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: Float32Array): tf.TensorInfo;
+}
+
+// The wasm backend lacks this kernel, so without it no conv layer can be trained there (see
+// conv2d-filter-gradient.ts); the cpu backend keeps its own.
+if (tf.getKernel(tf.Conv2DBackpropFilter, 'wasm') === undefined) {
+  tf.registerKernel({
+    kernelName: tf.Conv2DBackpropFilter,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as tf.Conv2DBackpropFilterInputs;
+      const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+        attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+      const info = tf.backend_util.computeConv2DInfo(
+        x!.shape as [number, number, number, number],
+        filterShape,
+        strides,
+        1,
+        pad,
+        dimRoundingMode,
+        false,
+        tf.backend_util.convertConv2DDataFormat(dataFormat),
+      );
+      if (info.dataFormat !== 'channelsLast' || x!.dtype !== 'float32' || dy!.dtype !== 'float32') {
+        throw new RprError('RPR_BACKEND', 'the wasm Conv2DBackpropFilter kernel takes float32 NHWC tensors only');
+      }
+      const wasm = backend as unknown as WasmKernelBackend;
+      const gradient = conv2dFilterGradient(
+        wasm.readSync(x!.dataId) as Float32Array,
+        wasm.readSync(dy!.dataId) as Float32Array,
+        {
+          xShape: [info.batchSize, info.inHeight, info.inWidth, info.inChannels],
+          dyShape: [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
+          filterSize: [info.filterHeight, info.filterWidth],
+          strides: [info.strideHeight, info.strideWidth],
+          padTopLeft: [info.padInfo.top, info.padInfo.left],
+        },
+      );
+      return wasm.makeOutput([...info.filterShape], 'float32', undefined, gradient);
+    },
+  });
+}
+
 const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow', 'wasm', 'cpu'];
 
 const HOW_TO_GET: Record<ConcreteBackend, string> = {
-  tensorflow: 'install @tensorflow/tfjs-node 4.22 (its installer downloads libtensorflow), or use --backend wasm',
-  wasm: 'reinstall @tensorflow/tfjs-backend-wasm 4.22 (its .wasm files must sit in its dist/ folder), or use --backend cpu',
+  tensorflow: 'install @tensorflow/tfjs-node 4.22 (its installer downloads libtensorflow), or choose the wasm backend',
+  wasm:
+    'reinstall @tensorflow/tfjs-backend-wasm 4.22 (its .wasm files must sit in its dist/ folder), ' +
+    'or choose the cpu backend',
   cpu: 'reinstall @tensorflow/tfjs-backend-cpu 4.22',
 };
 
@@ -75,7 +124,7 @@ async function activate(backend: ConcreteBackend): Promise<boolean> {
   return true;
 }
 
-function isBackendChoice(name: string): name is BackendChoice {
+export function isBackendChoice(name: string): name is BackendChoice {
   return (BACKEND_CHOICES as readonly string[]).includes(name);
 }
 
@@ -99,11 +148,11 @@ export function initBackend(preferred: BackendChoice = 'auto'): Promise<string> 
       if (await activate(backend)) return backend;
     }
     const failed = candidates[candidates.length - 1]!;
-    throw new RprError(
-      'RPR_BACKEND',
-      `TF.js backend '${preferred === 'auto' ? AUTO_ORDER.join("', '") : failed}' could not be loaded: ${HOW_TO_GET[failed]}`,
-      { backend: preferred },
-    );
+    const what =
+      preferred === 'auto'
+        ? `none of the TF.js backends '${AUTO_ORDER.join("', '")}' could be loaded`
+        : `TF.js backend '${failed}' could not be loaded`;
+    throw new RprError('RPR_BACKEND', `${what}: ${HOW_TO_GET[failed]}`, { backend: preferred });
   };
   const result = queue.then(run, run);
   queue = result.catch(() => undefined);

@@ -23,9 +23,9 @@ export interface ModelJsonFile {
   readonly format: ModelFormat;
 }
 
-/** File names `saveLayersModelToDir` writes. */
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
+/** File names `saveLayersModelToDir` writes; weight paths in a manifest are relative to model.json. */
+const MODEL_JSON = 'model.json';
+const WEIGHTS_BIN = 'weights.bin';
 
 const FORMATS: readonly ModelFormat[] = ['layers-model', 'graph-model'];
 
@@ -204,17 +204,21 @@ async function memoryHandler(file: ModelJsonFile): Promise<tf.io.IOHandler> {
   return { load: async () => artifacts };
 }
 
-async function loadModelFile(pathOrDir: string, want: ModelFormat): Promise<tf.io.IOHandler> {
+/** The model's files in memory, after checking it has the format the caller can load. */
+async function loadModelFile(
+  pathOrDir: string,
+  want: ModelFormat,
+): Promise<{ path: string; handler: tf.io.IOHandler }> {
   const file = await readModelJson(pathOrDir);
   if (file.format !== want) {
     const use = file.format === 'graph-model' ? 'loadGraphModelFromDir' : 'loadLayersModelFromDir';
     throw invalid(file.path, `is a ${file.format}, not a ${want}; load it with ${use}`);
   }
-  return memoryHandler(file);
+  return { path: file.path, handler: await memoryHandler(file) };
 }
 
-function engineFailure(pathOrDir: string, kind: ModelFormat, error: unknown): RprError {
-  const path = resolve(pathOrDir);
+/** A failure inside TF.js while building the model, as one line naming the file. */
+function engineFailure(path: string, kind: ModelFormat, error: unknown): RprError {
   const message = firstLine(error);
   const unknownLayer = /^Unknown layer: (\w+)/.exec(message);
   if (unknownLayer) {
@@ -230,21 +234,21 @@ function engineFailure(pathOrDir: string, kind: ModelFormat, error: unknown): Rp
 
 /** Loads a TF.js LayersModel from a directory holding model.json, or from model.json itself. */
 export async function loadLayersModelFromDir(pathOrModelJson: string): Promise<tfl.LayersModel> {
-  const handler = await loadModelFile(pathOrModelJson, 'layers-model');
+  const { path, handler } = await loadModelFile(pathOrModelJson, 'layers-model');
   try {
     return await tfl.loadLayersModel(handler);
   } catch (error) {
-    throw engineFailure(pathOrModelJson, 'layers-model', error);
+    throw engineFailure(path, 'layers-model', error);
   }
 }
 
 /** Loads a TF.js GraphModel (a converted TensorFlow graph) the same way. */
 export async function loadGraphModelFromDir(pathOrModelJson: string): Promise<tfconv.GraphModel> {
-  const handler = await loadModelFile(pathOrModelJson, 'graph-model');
+  const { path, handler } = await loadModelFile(pathOrModelJson, 'graph-model');
   try {
     return await tfconv.loadGraphModel(handler);
   } catch (error) {
-    throw engineFailure(pathOrModelJson, 'graph-model', error);
+    throw engineFailure(path, 'graph-model', error);
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * Trains the project's small digit CNN (the demo model's architecture) on any labeled subset, fully
- * reproducibly: seeded initializers, no dropout, a seeded shuffle per epoch and TF.js's own shuffle
- * (Math.random) turned off. The evaluation and the class-imbalance experiment retrain with it.
+ * reproducibly: seeded initializers, no dropout, a seeded shuffle and seeded shifts per epoch, and
+ * TF.js's own shuffle (Math.random) turned off. The evaluation and the class-imbalance experiment
+ * retrain with it.
  */
 import { RprError } from '../errors/index.js';
-import { createRng, shuffleInPlace } from '../util/rng.js';
-import { initBackend, tf, tfl } from './tf-runtime.js';
+import { createRng, shuffleInPlace, type Rng } from '../util/rng.js';
+import { initBackend, isBackendChoice, tf, tfl, type BackendChoice } from './tf-runtime.js';
 
 /** One training or test image: HWC float32 pixels (values the network sees) and its class. */
 export interface LabeledImage {
@@ -34,15 +35,23 @@ export interface EpochReport {
 }
 
 export interface TrainClassifierOptions {
-  /** @defaultValue 12 */
+  /** @defaultValue 15 */
   readonly epochs?: number;
-  /** Seeds the initializers and the per-epoch shuffle. @defaultValue 1 */
+  /** Seeds the initializers and each epoch's shuffle and shifts. @defaultValue 1 */
   readonly seed?: number;
   /** @defaultValue 64 */
   readonly batchSize?: number;
   /** Adam's step size. @defaultValue 0.001 */
   readonly learningRate?: number;
+  /**
+   * Each epoch moves every image by a seeded whole-pixel shift of up to this many pixels in each
+   * direction (0 turns augmentation off); on 2,000 digits it is what lifts held-out accuracy past 95%.
+   * @defaultValue 2
+   */
+  readonly maxShiftPixels?: number;
   readonly architecture?: Partial<ClassifierArchitecture>;
+  /** Backend to train on; the caller's backend is restored afterwards. @defaultValue 'auto' */
+  readonly backend?: BackendChoice;
   /** Called after each epoch (the demo script prints it). */
   readonly onEpoch?: (report: EpochReport) => void;
 }
@@ -54,7 +63,7 @@ export const DEFAULT_ARCHITECTURE: ClassifierArchitecture = {
   numClasses: 10,
 };
 
-export const DEFAULT_TRAINING = { epochs: 12, seed: 1, batchSize: 64, learningRate: 0.001 } as const;
+export const DEFAULT_TRAINING = { epochs: 15, seed: 1, batchSize: 64, learningRate: 0.001, maxShiftPixels: 2 } as const;
 
 /** One line naming the layers, for metadata and reports. */
 export function describeArchitecture(arch: ClassifierArchitecture = DEFAULT_ARCHITECTURE): string {
@@ -66,7 +75,10 @@ export function describeArchitecture(arch: ClassifierArchitecture = DEFAULT_ARCH
   );
 }
 
-/** The untrained Sequential model, its weights drawn from `seed` (each layer its own stream). */
+/**
+ * The untrained Sequential model, its weights drawn from `seed` (each layer its own stream). Needs an
+ * initialized backend (`initBackend`).
+ */
 export function buildDigitClassifier(
   architecture: Partial<ClassifierArchitecture> = {},
   seed: number = DEFAULT_TRAINING.seed,
@@ -123,8 +135,30 @@ function checkImages(images: readonly LabeledImage[], arch: ClassifierArchitectu
   });
 }
 
+type NumericOption = 'epochs' | 'batchSize' | 'learningRate' | 'maxShiftPixels';
+type NumericOptions = Required<Pick<TrainClassifierOptions, NumericOption>>;
+
+function checkOptions(options: NumericOptions): void {
+  const rules: [keyof typeof options, boolean, string][] = [
+    ['epochs', Number.isInteger(options.epochs) && options.epochs >= 1, 'an integer ≥ 1'],
+    ['batchSize', Number.isInteger(options.batchSize) && options.batchSize >= 1, 'an integer ≥ 1'],
+    ['learningRate', options.learningRate > 0 && Number.isFinite(options.learningRate), 'a finite number > 0'],
+    ['maxShiftPixels', Number.isInteger(options.maxShiftPixels) && options.maxShiftPixels >= 0, 'an integer ≥ 0'],
+  ];
+  for (const [name, ok, expected] of rules) {
+    if (!ok) {
+      throw new RprError('RPR_USAGE', `training option ${name} is ${options[name]}; it must be ${expected}`, {
+        option: name,
+      });
+    }
+  }
+}
+
 /** The images as one [n, h, w, c] tensor. */
-export function imagesToTensor(images: readonly LabeledImage[], inputShape: readonly number[]): tf.Tensor4D {
+export function imagesToTensor(
+  images: readonly Pick<LabeledImage, 'pixels'>[],
+  inputShape: readonly number[],
+): tf.Tensor4D {
   const size = inputShape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(images.length * size);
   images.forEach((image, i) => data.set(image.pixels, i * size));
@@ -132,21 +166,62 @@ export function imagesToTensor(images: readonly LabeledImage[], inputShape: read
 }
 
 /**
+ * An HWC image moved down by `dy` and right by `dx` pixels (negative: up, left); what moves in is 0.
+ * out[y, x] = pixels[y − dy, x − dx].
+ */
+export function translateImage(
+  pixels: Float32Array,
+  [height, width, channels]: readonly [number, number, number],
+  dy: number,
+  dx: number,
+): Float32Array {
+  const out = new Float32Array(pixels.length);
+  const x0 = Math.max(0, dx);
+  const x1 = Math.min(width, width + dx);
+  if (x0 >= x1) return out;
+  for (let y = Math.max(0, dy); y < Math.min(height, height + dy); y++) {
+    const from = ((y - dy) * width + x0 - dx) * channels;
+    out.set(pixels.subarray(from, from + (x1 - x0) * channels), (y * width + x0) * channels);
+  }
+  return out;
+}
+
+/** One epoch's inputs: the images in `order`, each shifted at random by up to `maxShift` pixels. */
+function epochInputs(
+  images: readonly LabeledImage[],
+  order: readonly number[],
+  shape: readonly [number, number, number],
+  maxShift: number,
+  rng: Rng,
+): tf.Tensor4D {
+  const shift = () => (maxShift > 0 ? rng.int(2 * maxShift + 1) - maxShift : 0);
+  const moved = order.map((index) => {
+    const [dy, dx] = [shift(), shift()];
+    const pixels = images[index]!.pixels;
+    return { pixels: dy === 0 && dx === 0 ? pixels : translateImage(pixels, shape, dy, dx) };
+  });
+  return imagesToTensor(moved, shape);
+}
+
+/**
  * Trains a fresh classifier on `images` and returns it, compiled (Adam, categorical cross-entropy).
- * Runs on the cpu backend when the current one cannot train convolutions (wasm lacks
- * Conv2DBackpropFilter) and restores the caller's backend afterwards.
+ * Each backend gives reproducible weights, but the backends differ from one another in the last bits.
+ * Training on wasm is sound for this architecture only because every max-pool follows a ReLU: wasm's
+ * MaxPoolGrad (4.22) misroutes the gradient of windows whose values are all negative.
  */
 export async function trainDigitClassifier(
   images: readonly LabeledImage[],
   options: TrainClassifierOptions = {},
 ): Promise<tfl.Sequential> {
   const arch = { ...DEFAULT_ARCHITECTURE, ...options.architecture };
-  const { epochs, seed, batchSize, learningRate } = { ...DEFAULT_TRAINING, ...options };
+  const { epochs, seed, batchSize, learningRate, maxShiftPixels } = { ...DEFAULT_TRAINING, ...options };
+  checkOptions({ epochs, batchSize, learningRate, maxShiftPixels });
   if (images.length === 0) throw new RprError('RPR_USAGE', 'cannot train a classifier on zero images');
   checkImages(images, arch);
 
-  const callerBackend: string | undefined = tf.getBackend();
-  if (callerBackend !== 'tensorflow' && callerBackend !== 'cpu') await initBackend('cpu');
+  // Undefined until some backend has been chosen.
+  const callerBackend = tf.getBackend() as string | undefined;
+  const used = await initBackend(options.backend ?? 'auto');
   try {
     const model = buildDigitClassifier(arch, seed);
     model.compile({
@@ -154,39 +229,37 @@ export async function trainDigitClassifier(
       loss: 'categoricalCrossentropy',
       metrics: ['accuracy'],
     });
-    const xs = imagesToTensor(images, arch.inputShape);
-    const ys = tf.oneHot(
-      tf.tensor1d(
-        images.map((image) => image.label),
-        'int32',
-      ),
-      arch.numClasses,
-    );
     const rng = createRng(seed);
     const order = images.map((_, i) => i);
-    try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        shuffleInPlace(order, rng);
-        const indices = tf.tensor1d(order, 'int32');
-        const [xe, ye] = [tf.gather(xs, indices), tf.gather(ys, indices)];
-        try {
-          const history = await model.fit(xe, ye, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
-          options.onEpoch?.({
-            epoch,
-            epochs,
-            loss: Number(history.history['loss']![0]),
-            accuracy: Number((history.history['acc'] ?? history.history['accuracy'])![0]),
-          });
-        } finally {
-          tf.dispose([indices, xe, ye]);
-        }
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      shuffleInPlace(order, rng);
+      const xe = epochInputs(images, order, arch.inputShape, maxShiftPixels, rng);
+      const ye = tf.tidy(() =>
+        tf.oneHot(
+          tf.tensor1d(
+            order.map((i) => images[i]!.label),
+            'int32',
+          ),
+          arch.numClasses,
+        ),
+      );
+      try {
+        const history = await model.fit(xe, ye, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+        options.onEpoch?.({
+          epoch,
+          epochs,
+          loss: Number(history.history['loss']![0]),
+          accuracy: Number((history.history['acc'] ?? history.history['accuracy'])![0]),
+        });
+      } finally {
+        tf.dispose([xe, ye]);
       }
-    } finally {
-      tf.dispose([xs, ys]);
     }
     return model;
   } finally {
-    if (callerBackend === 'wasm') await initBackend('wasm');
+    if (callerBackend !== undefined && callerBackend !== used && isBackendChoice(callerBackend)) {
+      await initBackend(callerBackend);
+    }
   }
 }
 

@@ -19,3 +19,5 @@ export type { DemoPoolOptions, WriteDigitPngsOptions } from './demo-pool.js';
 export { mapOrdered } from './map-ordered.js';
 export type { MapOrderedOptions } from './map-ordered.js';
 export { IMAGE_EXTENSIONS } from './image-extensions.js';
+export { loadLabeledSet } from './labeled-set.js';
+export type { LabeledSamples } from './labeled-set.js';

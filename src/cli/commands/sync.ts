@@ -1,0 +1,41 @@
+/** `rpr-select sync`: pull labels back from the sink, mark images labeled, close finished rounds. */
+import type { Argv, CommandModule } from 'yargs';
+import { syncFromConfig } from '../../rounds/index.js';
+import type { CliContext, GlobalArgs } from '../cli-context.js';
+import { commandEnv } from '../command-env.js';
+import { loadCliConfig, withConfigFlags, type ConfigFlag } from '../config-flags.js';
+
+const FLAGS: readonly ConfigFlag[] = ['ledger', 'sink', 'queue', 'wait'];
+
+interface SyncArgs extends GlobalArgs {
+  readonly [flag: string]: unknown;
+}
+
+export function syncCommand(ctx: CliContext): CommandModule<GlobalArgs, SyncArgs> {
+  return {
+    command: 'sync',
+    describe: 'Pull finished labels from the sink into the ledger and close finished rounds',
+    builder: (y: Argv<GlobalArgs>) =>
+      withConfigFlags(y, FLAGS).epilogue(
+        'With the jsonl sink, labels are read from <queue>.labels.jsonl beside the queue (queue.jsonl → queue.labels.jsonl): one line per image, {"id": "<sample id>", "label": …, "annotator"?: …, "time"?: …}, or {"id": …, "status": "skipped"}.',
+      ) as Argv<SyncArgs>,
+    handler: async (args) => {
+      const { log } = commandEnv(ctx, args);
+      const loaded = await loadCliConfig(ctx, args, FLAGS);
+      const report = await syncFromConfig({
+        loaded,
+        signal: ctx.signal,
+        onTakeover: (previous, why) => log.warn(`took over the ledger from pid ${previous.pid} on ${previous.host}: ${why}`),
+      });
+      if (report.unknown.length > 0) {
+        log.warn(`${report.unknown.length} labels name images no round selected (first: ${report.unknown[0]}); they were ignored`);
+      }
+      if (args.json) {
+        ctx.stdout.write(`${JSON.stringify(report)}\n`);
+      } else if (!args.quiet) {
+        const closed = report.closedRounds.length > 0 ? `; closed round${report.closedRounds.length > 1 ? 's' : ''} ${report.closedRounds.join(', ')}` : '';
+        ctx.stdout.write(`synced: ${report.labeled} newly labeled, ${report.skipped} skipped by annotators, ${report.unchanged} already recorded${closed}\n`);
+      }
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * `rpr-select diagnose` as a library call: loads the model, scores a labeled evaluation set for RPR/LPR
+ * per class, measures spectral gain over checkpoints, and writes report.json and report.html.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RprError } from '../errors/index.js';
+import { modelPreprocessing, perSampleBatchSize, scorePerSample } from '../metrics/index.js';
+import type { LoadedModel } from '../model/load-model.js';
+import { loadModel } from '../model/load-model.js';
+import type { BackendChoice } from '../model/tf-runtime.js';
+import { loadLabeledSet } from '../pool/index.js';
+import { diagnose } from './diagnose.js';
+import type { EvalRecord } from './class-imbalance.js';
+import type { GainCheckpoint } from './gain.js';
+import type { DiagnosticsReport } from './report.js';
+import { writeReport } from './write-report.js';
+
+export interface RunDiagnoseOptions {
+  readonly modelPath: string;
+  readonly outDir: string;
+  /** Labeled evaluation set: DIR/<class>/<image> or a JSONL manifest of {"path", "label"}. */
+  readonly evalSpec?: string;
+  /** A directory of checkpoints (sub-directories holding model.json), ordered by name, oldest first. */
+  readonly checkpointsDir?: string;
+  /** Ranks for RPR_k and LPR_k. @defaultValue [1, ⌊m/2⌋, m − 1] */
+  readonly ks?: readonly number[];
+  /** Evaluation images scored at most. @defaultValue 2000 */
+  readonly maxEvalImages?: number;
+  /** Probe images for the gain curves, taken from the evaluation set. @defaultValue 16 */
+  readonly probes?: number;
+  readonly operatorSpectrum?: boolean;
+  /** @defaultValue 'auto' */
+  readonly backend?: BackendChoice;
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface RunDiagnoseResult {
+  readonly report: DiagnosticsReport;
+  readonly files: { readonly json: string; readonly html: string };
+}
+
+async function checkpointDirs(dir: string): Promise<string[]> {
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new RprError('RPR_MODEL_NOT_FOUND', `checkpoints directory not found: ${dir}`, { path: dir });
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const withModels: string[] = [];
+  for (const name of names) if (await stat(join(dir, name, 'model.json')).catch(() => null)) withModels.push(join(dir, name));
+  if (withModels.length === 0) {
+    throw new RprError('RPR_MODEL_NOT_FOUND', `${dir} holds no checkpoints: expected sub-directories each with a model.json`, { path: dir });
+  }
+  return withModels;
+}
+
+function forwardOf(model: LoadedModel): GainCheckpoint['forward'] {
+  return (batch, n) => model.executor.forward(batch, n);
+}
+
+export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagnoseResult> {
+  const say = options.onProgress ?? (() => undefined);
+  const backend = options.backend ?? 'auto';
+  const model = await loadModel(options.modelPath, { backend });
+  const opened: LoadedModel[] = [model];
+  try {
+    const m = model.ir.outputSize;
+    const ks = options.ks ?? [...new Set([1, Math.max(1, Math.floor(m / 2)), Math.max(1, m - 1)])];
+    const pre = modelPreprocessing(model);
+    const classNames = model.metadata?.classNames ?? [];
+    let evalRecords: EvalRecord[] | undefined;
+    let probes: Float32Array[] = [];
+    if (options.evalSpec) {
+      say(`reading the evaluation set ${options.evalSpec}`);
+      const set = await loadLabeledSet(options.evalSpec, pre, classNames, options.maxEvalImages ?? 2000);
+      if (set.samples.length === 0) throw new RprError('RPR_POOL_EMPTY', `the evaluation set ${options.evalSpec} has no usable images`);
+      evalRecords = [];
+      const batch = perSampleBatchSize(model.executor);
+      for (let i = 0; i < set.samples.length; i += batch) {
+        const part = set.samples.slice(i, i + batch);
+        const results = await scorePerSample(model.executor, part, { ks }, set.labels.slice(i, i + batch));
+        results.forEach((r, j) => {
+          if (!r.rpr || !r.lpr) return;
+          const label = set.labels[i + j]!;
+          evalRecords!.push({ label: classNames[label] ?? label, rpr: r.rpr, lpr: r.lpr });
+        });
+        say(`scored ${Math.min(i + batch, set.samples.length)} / ${set.samples.length} evaluation images`);
+      }
+      probes = set.samples.slice(0, options.probes ?? 16).map((s) => s.pixels);
+    }
+    let checkpoints: GainCheckpoint[] = [];
+    if (options.checkpointsDir) {
+      for (const dir of await checkpointDirs(options.checkpointsDir)) {
+        const c = await loadModel(dir, { backend });
+        opened.push(c);
+        checkpoints.push({ name: dir.slice(options.checkpointsDir.length).replace(/^[/\\]/, ''), forward: forwardOf(c) });
+      }
+    } else {
+      checkpoints = [{ name: 'model', forward: forwardOf(model) }];
+    }
+    say('computing spectra' + (probes.length > 0 ? ' and gain curves' : ''));
+    const report = await diagnose(model.ir, {
+      ...(evalRecords ? { evalRecords } : {}),
+      ...(probes.length > 0 ? { gain: { checkpoints, probes } } : {}),
+      ...(options.operatorSpectrum ? { operatorSpectrum: true } : {}),
+    });
+    const withNotes: DiagnosticsReport =
+      probes.length > 0 ? report : { ...report, notes: [...report.notes, 'no gain curves: pass --eval to give probe images'] };
+    const files = await writeReport(withNotes, options.outDir);
+    return { report: withNotes, files };
+  } finally {
+    for (const m of opened) m.executor.dispose();
+  }
+}

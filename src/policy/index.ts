@@ -1,0 +1,10 @@
+export type { Policy, PolicyOptions, HybridOptions, ScoreField, UncertaintyName } from './types.js';
+export { createPolicy, isPolicyName, POLICY_NAMES } from './create-policy.js';
+export type { PolicyName } from './create-policy.js';
+export { DEFAULT_HYBRID } from './hybrid-policy.js';
+export { rprAt } from './rpr-policies.js';
+export { entropy, leastConfidence, probabilityMargin, softmax, uncertaintyScore } from './uncertainty.js';
+export { Ranker, ranksBefore, unrankableReason } from './rank.js';
+export type { RankedCandidate, RankOutcome } from './rank.js';
+export { selectBatch } from './select-batch.js';
+export type { Batch, BatchOptions, PickedCandidate } from './select-batch.js';

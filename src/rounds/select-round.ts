@@ -1,0 +1,156 @@
+/**
+ * `select` as a library call: builds a round's parts from a loaded configuration (ledger and its
+ * lease, pool, scorer, policy, sink), runs the round, and closes everything whatever happens.
+ */
+import { existsSync } from 'node:fs';
+import type { LoadedConfig, ResolvedConfig } from '../config/index.js';
+import { errors } from '../errors/index.js';
+import type { ScoreProgress, Scorer } from '../metrics/types.js';
+import { createPolicy } from '../policy/index.js';
+import { createPoolSource, ensureDemoPool } from '../pool/index.js';
+import { createSink, sinkNames, type Sink } from '../sinks/index.js';
+import { assertBudgetLeft, budgetStatus } from './budget.js';
+import { imageCost } from './image-cost.js';
+import { Ledger } from './ledger.js';
+import { openLeasedLedger } from './leased-ledger.js';
+import type { LeaseHolder } from './ledger-types.js';
+import { resumeRound, runRound, type RoundHooks, type RoundReport } from './run-round.js';
+
+/** A scoring session as a round needs it: createScorer's, or a test double's. */
+export interface ScoringSessionLike {
+  readonly scorer: Scorer;
+  readonly modelDigest: string;
+  readonly backend: string;
+  /** The model's class names in class-index order, when it declares them. */
+  readonly classNames?: readonly string[];
+  close(): Promise<void>;
+}
+
+export type OpenScoring = (config: ResolvedConfig) => Promise<ScoringSessionLike>;
+
+export interface SelectRoundOptions {
+  readonly loaded: LoadedConfig;
+  /** Score and choose, write nothing (the ledger is only read; no lease is taken). @defaultValue false */
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ScoreProgress) => void;
+  readonly hooks?: RoundHooks;
+  /** Told when the lease of a dead or stalled run is taken over. */
+  readonly onTakeover?: (previous: LeaseHolder, why: string) => void;
+  /** Told before a slow step starts (writing the demo pool, loading the model). */
+  readonly onStep?: (step: string) => void;
+  /** @defaultValue the real scorer, built from the config's model and scoring sections */
+  readonly openScoring?: OpenScoring;
+}
+
+export interface SelectOutcome {
+  readonly report: RoundReport;
+  /** The backend that scored; null when the round was resumed (no model was loaded). */
+  readonly backend: string | null;
+}
+
+export async function selectRound(options: SelectRoundOptions): Promise<SelectOutcome> {
+  const { config, secrets, digest } = options.loaded;
+  const dryRun = options.dryRun ?? false;
+  const policy = createPolicy(config.policy.name, {
+    k: config.policy.k ?? Math.max(...config.scoring.ks),
+    seed: config.policy.seed,
+    hybrid: config.policy.hybrid,
+  });
+  const budget = { ...config.budget };
+  const held = dryRun ? null : await openLeasedLedger(config, options);
+  // A dry run on a fresh directory must not create the ledger: an empty in-memory one reads the same.
+  const ledger = held?.ledger ?? Ledger.open(existsSync(config.ledger.path) ? config.ledger.path : ':memory:');
+  let session: ScoringSessionLike | null = null;
+  let sink: Sink | null = null;
+  try {
+    const open = ledger.openRound();
+    if (open !== null) {
+      sink = dryRun ? previewSink(open.sink) : await createSink({ config: config.sink, secrets, modelDigest: open.modelDigest });
+      const report = await resumeRound({ ledger, sink, budget, dryRun, ...(options.hooks ? { hooks: options.hooks } : {}) }, open);
+      return { report, backend: null };
+    }
+    assertBudgetLeft(budgetStatus(budget, ledger.spent()), imageCost(budget.unit, budget.cost).minCost);
+    if (config.pool.demo) options.onStep?.(`preparing the demo pool in ${config.pool.path}`);
+    const source = await createPoolSource(config.pool.demo ? await ensureDemoPool(config.pool.path) : config.pool.path);
+    options.onStep?.(`loading the model ${config.model.path}`);
+    session = await (options.openScoring ?? openConfiguredScoring)(config);
+    sink = dryRun
+      ? previewSink(config.sink.name)
+      : await createSink({
+          config: config.sink,
+          secrets,
+          modelDigest: session.modelDigest,
+          ...(session.classNames ? { classNames: session.classNames } : {}),
+        });
+    const report = await runRound({
+      ledger,
+      sink,
+      scorer: session.scorer,
+      source,
+      policy,
+      budget,
+      diversity: config.policy.diversity.enabled,
+      maxClassShare: config.policy.quotas.maxClassShare,
+      shortlistFactor: config.policy.shortlistFactor,
+      configDigest: digest,
+      modelDigest: session.modelDigest,
+      details: {
+        backend: session.backend,
+        configFile: options.loaded.file,
+        pool: source.description,
+        mode: config.scoring.mode,
+        ks: config.scoring.ks,
+      },
+      dryRun,
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { report, backend: session.backend };
+  } finally {
+    await sink?.close();
+    await session?.close();
+    if (held) held.close();
+    else ledger.close();
+  }
+}
+
+/** The real scorer. Loaded on demand, so commands that never score (rounds list, sync) start fast. */
+async function openConfiguredScoring(config: ResolvedConfig): Promise<ScoringSessionLike> {
+  const [{ createScorer }, { BACKEND_CHOICES, isBackendChoice }] = await Promise.all([
+    import('../metrics/index.js'),
+    import('../model/tf-runtime.js'),
+  ]);
+  const backend = config.model.backend;
+  if (!isBackendChoice(backend)) {
+    throw errors.config(`model.backend '${backend}' is not a backend; use one of ${BACKEND_CHOICES.join(', ')}`, { key: 'model.backend' });
+  }
+  const session = await createScorer({
+    modelPath: config.model.path,
+    mode: config.scoring.mode,
+    ks: config.scoring.ks,
+    svd: config.scoring.svd,
+    ...(config.scoring.referenceDir ? { referenceDir: config.scoring.referenceDir } : {}),
+    cachePath: config.cache.path,
+    preprocessing: config.preprocessing,
+    backend,
+    workers: config.model.workers,
+  });
+  return {
+    scorer: session.scorer,
+    modelDigest: session.modelDigest,
+    backend: session.backend,
+    ...(session.model.metadata?.classNames ? { classNames: session.model.metadata.classNames } : {}),
+    close: () => session.close(),
+  };
+}
+
+/** A dry run names its sink but never touches it (opening a queue may repair it, a server may be down). */
+function previewSink(name: string): Sink {
+  if (!sinkNames().includes(name)) throw errors.unknownName('sink', name, sinkNames());
+  const untouched = (): never => {
+    throw errors.internal('a dry run reached the sink');
+  };
+  return { name, push: untouched, list: untouched, fetchLabels: untouched, close: async () => undefined };
+}

@@ -1,0 +1,14 @@
+export { LabelStudioSink, createLabelStudioSink, SINK_DEFAULTS } from './label-studio-sink.js';
+export type { LabelStudioSinkOptions, PushOptions } from './label-studio-sink.js';
+export { LabelStudioPoolSource } from './label-studio-pool-source.js';
+export type { LabelStudioPoolSourceOptions } from './label-studio-pool-source.js';
+export { startMlBackend } from './ml-backend-server.js';
+export type { MlBackend, MlBackendOptions, ScoreImages, ImageVerdict, TaskImageBytes } from './ml-backend-server.js';
+export { LabelStudioClient, CLIENT_DEFAULTS } from './client.js';
+export type { HttpMethod, LabelStudioClientOptions, RequestOptions } from './client.js';
+export type { AuthScheme } from './auth.js';
+export type { RetryOptions } from './retry-policy.js';
+export { RETRY_DEFAULTS } from './retry-policy.js';
+export { buildChoicesConfig } from './labeling-config.js';
+export { imageRefFor } from './image-url.js';
+export type { ImageRef } from './image-url.js';

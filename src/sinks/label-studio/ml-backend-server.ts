@@ -1,0 +1,242 @@
+/**
+ * An HTTP server that speaks Label Studio's ML backend protocol, so a project can ask rpr-select for
+ * predictions (Settings → Model, or POST /api/ml): GET /health, POST /setup, POST /predict, POST /webhook.
+ * /predict receives tasks, downloads their images from Label Studio, scores them with the injected
+ * function, and answers `{"results": [{"result": [...], "score": s, "model_version": v}, ...]}` in task
+ * order. The scoring itself (the RPR) is not this file's business.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { debuglog } from 'node:util';
+import { RprError } from '../../errors/index.js';
+import { LabelStudioClient, type LabelStudioClientOptions } from './client.js';
+import { choicesResult, DEFAULT_CHOICES_CONFIG, parseChoicesConfig, type ChoicesConfig } from './labeling-config.js';
+import { fetchTaskImage, imageReference } from './task-image.js';
+import type { RawTask } from './task-pages.js';
+
+const debug = debuglog('rpr');
+
+export interface TaskImageBytes {
+  readonly taskId: number;
+  readonly bytes: Buffer;
+}
+
+/** What the scorer says of one image: its score (null when undefined, e.g. an all-zero image) and class. */
+export interface ImageVerdict {
+  readonly score: number | null;
+  readonly predicted: number | null;
+}
+
+/** Scores a batch of images; the answer has one verdict per image, in order. */
+export type ScoreImages = (images: readonly TaskImageBytes[]) => Promise<readonly ImageVerdict[]>;
+
+export interface MlBackendOptions {
+  readonly score: ScoreImages;
+  /** Sent back as every prediction's model_version (the model digest). */
+  readonly modelVersion: string;
+  /**
+   * How to reach Label Studio for the task images. By default the backend uses the `hostname` and
+   * `access_token` Label Studio sends to /setup (a legacy token, so the server must have them enabled).
+   */
+  readonly labelStudio?: LabelStudioClientOptions;
+  /** @defaultValue '127.0.0.1' */
+  readonly host?: string;
+  /** @defaultValue 0 (any free port) */
+  readonly port?: number;
+  /** Largest request body accepted. @defaultValue 64 MiB */
+  readonly maxBodyBytes?: number;
+}
+
+export interface MlBackend {
+  /** Base URL to register in Label Studio. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+interface SetupRequest {
+  readonly project?: string;
+  readonly schema?: string;
+  readonly hostname?: string;
+  readonly access_token?: string;
+}
+
+interface PredictRequest {
+  readonly tasks?: readonly RawTask[];
+  readonly project?: string;
+  readonly label_config?: string;
+}
+
+interface Prediction {
+  readonly result: readonly unknown[];
+  readonly score: number | null;
+  readonly model_version: string;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function startMlBackend(options: MlBackendOptions): Promise<MlBackend> {
+  const backend = new RprMlBackend(options);
+  const server = createServer((req, res) => void backend.handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: async () => {
+      await closeServer(server);
+      await backend.close();
+    },
+  };
+}
+
+class RprMlBackend {
+  readonly #options: MlBackendOptions;
+  /** What /setup told us per Label Studio project uid. */
+  readonly #setups = new Map<string, SetupRequest>();
+  readonly #clients = new Map<string, LabelStudioClient>();
+
+  constructor(options: MlBackendOptions) {
+    this.#options = options;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const path = new URL(req.url ?? '/', 'http://backend').pathname.replace(/\/+$/, '') || '/';
+      const route = `${req.method ?? 'GET'} ${path}`;
+      switch (route) {
+        case 'GET /':
+        case 'GET /health':
+          return send(res, 200, { status: 'UP', model_class: 'rpr-select', model_version: this.#options.modelVersion });
+        case 'GET /versions':
+          return send(res, 200, { versions: [this.#options.modelVersion] });
+        case 'POST /setup':
+          return send(res, 200, this.#setup(await this.#body<SetupRequest>(req)));
+        case 'POST /predict':
+          return send(res, 200, await this.#predict(await this.#body<PredictRequest>(req)));
+        case 'POST /webhook':
+          await this.#body<unknown>(req);
+          return send(res, 200, { status: 'ok' });
+        default:
+          throw new HttpError(404, `no route ${route}`);
+      }
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500;
+      const message = error instanceof Error ? error.message : String(error);
+      debug('ml-backend: %s %s failed: %s', req.method, req.url, message);
+      if (!res.headersSent) send(res, status, { status: 'error', error: message });
+      else res.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#clients.values()].map((client) => client.close()));
+    this.#clients.clear();
+  }
+
+  #setup(request: SetupRequest): { model_version: string } {
+    if (typeof request.project === 'string') this.#setups.set(request.project, request);
+    return { model_version: this.#options.modelVersion };
+  }
+
+  async #predict(request: PredictRequest): Promise<{ results: Prediction[]; model_version: string }> {
+    const tasks = request.tasks;
+    if (!Array.isArray(tasks)) throw new HttpError(400, "predict request has no 'tasks' list");
+    const setup = typeof request.project === 'string' ? this.#setups.get(request.project) : undefined;
+    const schema = request.label_config ?? setup?.schema ?? '';
+    const config: ChoicesConfig | null = parseChoicesConfig(schema);
+    const field = config?.imageField ?? DEFAULT_CHOICES_CONFIG.imageField;
+    const client = this.#clientFor(setup);
+
+    const images = await Promise.all(
+      tasks.map(async (task) => {
+        const reference = imageReference(task, field);
+        if (reference === null) return null;
+        try {
+          return (await fetchTaskImage(client, task.id, reference, field)).bytes;
+        } catch (error) {
+          if (error instanceof RprError && (error.code === 'RPR_SINK_AUTH' || error.code === 'RPR_SINK_UNREACHABLE')) {
+            throw error;
+          }
+          debug('ml-backend: task %d image unreadable: %s', task.id, (error as Error).message);
+          return null;
+        }
+      }),
+    );
+    const readable = tasks.flatMap((task, i) => (images[i] ? [{ taskId: task.id, bytes: images[i]! }] : []));
+    const verdicts = readable.length > 0 ? await this.#options.score(readable) : [];
+    if (verdicts.length !== readable.length) {
+      throw new HttpError(500, `scorer returned ${verdicts.length} verdicts for ${readable.length} images`);
+    }
+    const byTask = new Map(readable.map((image, i) => [image.taskId, verdicts[i]!]));
+    const results = tasks.map((task): Prediction => {
+      const verdict = byTask.get(task.id);
+      const predicted = verdict?.predicted ?? null;
+      const choice = predicted !== null && config ? config.choices[predicted] : undefined;
+      return {
+        result: choice !== undefined && config ? [choicesResult(config, choice)] : [],
+        score: verdict?.score ?? null,
+        model_version: this.#options.modelVersion,
+      };
+    });
+    return { results, model_version: this.#options.modelVersion };
+  }
+
+  #clientFor(setup: SetupRequest | undefined): LabelStudioClient {
+    const options =
+      this.#options.labelStudio ??
+      (setup?.hostname && setup.access_token ? { url: setup.hostname, apiKey: setup.access_token } : null);
+    if (options === null) {
+      throw new HttpError(
+        400,
+        'no Label Studio to fetch images from: /setup was not called for this project and no labelStudio option was given',
+      );
+    }
+    const key = `${options.url}\n${options.apiKey}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      client = new LabelStudioClient(options);
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  async #body<T>(req: IncomingMessage): Promise<T> {
+    const limit = this.#options.maxBodyBytes ?? 64 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HttpError(413, `request body over ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    try {
+      return (text === '' ? {} : JSON.parse(text)) as T;
+    } catch {
+      throw new HttpError(400, 'request body is not JSON');
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}

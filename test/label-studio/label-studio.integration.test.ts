@@ -1,0 +1,283 @@
+/**
+ * The Label Studio sink, pool source and ML backend against a real Label Studio server. Runs only when
+ * LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY (a legacy token) are set:
+ *
+ *   eval "$(scripts/label-studio.sh start)"   # also sets LABEL_STUDIO_PAT and LABEL_STUDIO_DOCUMENT_ROOT
+ *
+ * What the server holds is read back with plain HTTP calls (helpers/raw-api.ts), not with the sink.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { RprError } from '../../src/errors/index.js';
+import { mnistPart } from '../../src/pool/mnist-digits.js';
+import { writeDigitPngs } from '../../src/pool/demo-pool.js';
+import type { PoolEntry } from '../../src/pool/types.js';
+import {
+  LabelStudioPoolSource,
+  LabelStudioSink,
+  startMlBackend,
+  type LabelStudioSinkOptions,
+  type MlBackend,
+} from '../../src/sinks/label-studio/index.js';
+import type { LabelRecord, SinkItem } from '../../src/sinks/sink.js';
+import { FaultProxy } from './helpers/fault-proxy.js';
+import { CLASS_NAMES, expectOneTaskPerItem, itemsFor } from './helpers/items.js';
+import { RawApi } from './helpers/raw-api.js';
+
+const URL = process.env['LABEL_STUDIO_URL'] ?? '';
+const KEY = process.env['LABEL_STUDIO_API_KEY'] ?? '';
+const PAT = process.env['LABEL_STUDIO_PAT'] ?? '';
+const DOCUMENT_ROOT = process.env['LABEL_STUDIO_DOCUMENT_ROOT'] ?? '/';
+const ENABLED = URL !== '' && KEY !== '';
+const REASON = 'set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY to run them: eval "$(scripts/label-studio.sh start)"';
+
+if (!ENABLED) console.log(`Label Studio integration tests skipped: ${REASON}`);
+
+const suite = ENABLED ? describe : describe.skip;
+const IMPORT = /^\/api\/projects\/\d+\/import/;
+
+suite(`Label Studio integration (${ENABLED ? URL : REASON})`, () => {
+  const raw = new RawApi(URL, KEY);
+  const digits = mnistPart('pool').slice(0, 100);
+  let dir: string;
+  let items: SinkItem[];
+  let pngs: Buffer[];
+  let titles = 0;
+  const sinks: LabelStudioSink[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(DOCUMENT_ROOT === '/' ? tmpdir() : DOCUMENT_ROOT, 'rpr-ls-it-'));
+    const paths = await writeDigitPngs(dir, digits);
+    pngs = await Promise.all(paths.map((path) => readFile(path)));
+    items = itemsFor(paths, pngs);
+  });
+
+  afterAll(async () => {
+    await Promise.all(sinks.map((sink) => sink.close()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function title(): string {
+    return `rpr-it-${process.pid}-${Date.now()}-${titles++}`;
+  }
+
+  function sink(options: Partial<LabelStudioSinkOptions> & { project: number | string }): LabelStudioSink {
+    const created = new LabelStudioSink({
+      url: URL,
+      apiKey: KEY,
+      classNames: CLASS_NAMES,
+      modelVersion: 'sha256:integration',
+      documentRoot: DOCUMENT_ROOT,
+      batchSize: 25,
+      minDelayMs: 50,
+      maxDelayMs: 200,
+      ...options,
+    });
+    sinks.push(created);
+    return created;
+  }
+
+  async function rprErrorOf(promise: Promise<unknown>): Promise<RprError> {
+    try {
+      await promise;
+    } catch (error) {
+      if (error instanceof RprError) return error;
+      throw error;
+    }
+    throw new Error('expected an RprError');
+  }
+
+  it('pushes 100 MNIST PNGs as 100 tasks, and again without a duplicate; the server serves the images', async () => {
+    const name = title();
+    const first = await sink({ project: name }).push(items);
+    const projectId = await raw.projectIdByTitle(name);
+    expectOneTaskPerItem(await raw.tasks(projectId), items, first);
+    expect(await raw.taskNumber(projectId)).toBe(100);
+
+    const second = await sink({ project: name }).push(items);
+    expect(second).toEqual(first);
+    expect(await raw.taskNumber(projectId)).toBe(100);
+
+    // One prediction per task, though batches were pushed two at a time.
+    const predictions = await raw.ok<{ task: number }[]>('GET', `/api/predictions/?project=${projectId}`);
+    expect(predictions.map((p) => p.task).sort((a, b) => a - b)).toEqual([...first.values()].map(Number).sort((a, b) => a - b));
+
+    const tasks = await raw.tasks(projectId, 'all');
+    const task = tasks.find((t) => t.data['rpr_sample_id'] === items[17]!.id)!;
+    const served = await raw.bytes(String(task.data['image']));
+    expect(served.status).toBe(200);
+    expect(served.bytes.equals(pngs[17]!)).toBe(true);
+    expect(task.predictions).toEqual([
+      expect.objectContaining({
+        model_version: 'sha256:integration',
+        score: items[17]!.score,
+        result: [expect.objectContaining({ type: 'choices', value: { choices: ['7'] } })],
+      }),
+    ]);
+  });
+
+  it('through a fault-injecting proxy (drops, 500, 429 + Retry-After, slow answers) still one task per item', async () => {
+    const proxy = await new FaultProxy(URL).start();
+    try {
+      proxy.add(
+        { method: 'POST', path: IMPORT, fault: { kind: 'drop-after' } },
+        { method: 'POST', path: IMPORT, fault: { kind: 'drop-before' } },
+        { method: 'POST', path: IMPORT, fault: { kind: 'status', status: 500, forward: true } },
+        { method: 'POST', path: IMPORT, fault: { kind: 'status', status: 429, headers: { 'retry-after': '1' }, forward: false } },
+        { method: 'POST', path: IMPORT, fault: { kind: 'delay', ms: 3000 } },
+        { method: 'GET', path: /^\/api\/tasks\?/, fault: { kind: 'status', status: 503, forward: false }, times: 2 },
+      );
+      const name = title();
+      const subset = items.slice(0, 60);
+      const taskIds = await sink({ url: proxy.url, project: name, batchSize: 10, reconcileFirst: false, timeoutMs: 1500 }).push(subset);
+      expect(proxy.pendingRules()).toEqual([]);
+      const projectId = await raw.projectIdByTitle(name);
+      expectOneTaskPerItem(await raw.tasks(projectId), subset, taskIds);
+      expect(await raw.taskNumber(projectId)).toBe(60);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('fetchLabels yields exactly the annotated and skipped tasks', async () => {
+    const name = title();
+    const s = sink({ project: name });
+    const subset = items.slice(0, 30);
+    const taskIds = await s.push(subset);
+    const me = await raw.ok<{ email: string }>('GET', '/api/current-user/whoami');
+    const labeled = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29];
+    const skipped = [0, 1];
+    for (const i of labeled) {
+      await raw.ok('POST', `/api/tasks/${taskIds.get(subset[i]!.id)}/annotations/`, {
+        result: [{ from_name: 'label', to_name: 'image', type: 'choices', value: { choices: [String(digits[i]!.label)] } }],
+      });
+    }
+    for (const i of skipped) {
+      await raw.ok('POST', `/api/tasks/${taskIds.get(subset[i]!.id)}/annotations/`, { result: [], was_cancelled: true });
+    }
+    const records: LabelRecord[] = [];
+    for await (const record of s.fetchLabels()) records.push(record);
+    const byId = new Map(records.map((r) => [r.id, r]));
+    expect(records).toHaveLength(labeled.length + skipped.length);
+    for (const i of labeled) {
+      expect(byId.get(subset[i]!.id)).toMatchObject({
+        taskId: taskIds.get(subset[i]!.id),
+        uri: subset[i]!.uri,
+        status: 'labeled',
+        label: String(digits[i]!.label),
+        annotator: me.email,
+      });
+      expect(Number.isNaN(Date.parse(byId.get(subset[i]!.id)!.time!))).toBe(false);
+    }
+    for (const i of skipped) expect(byId.get(subset[i]!.id)).toMatchObject({ status: 'skipped', label: null });
+
+    const source = new LabelStudioPoolSource({ url: URL, apiKey: KEY, project: name, pageSize: 7 });
+    const entries: PoolEntry[] = [];
+    for await (const entry of source.entries()) entries.push(entry);
+    const done = new Set([...labeled, ...skipped]);
+    const expected = subset.filter((_, i) => !done.has(i));
+    expect(entries.map((e) => e.kind)).toEqual(expected.map(() => 'image'));
+    // Batches import concurrently, so task order need not follow item order: compare by content hash.
+    const hashes = entries.map((e) => (e.kind === 'image' ? createHash('sha256').update(e.bytes).digest('hex') : ''));
+    expect(hashes.sort()).toEqual(expected.map((item) => item.id).sort());
+  });
+
+  it('a wrong token is RPR_SINK_AUTH, an unknown project id RPR_SINK_NOT_FOUND, a closed port RPR_SINK_UNREACHABLE', async () => {
+    const auth = await rprErrorOf(sink({ project: title(), apiKey: '0'.repeat(40) }).push(items.slice(0, 1)));
+    expect(auth.code).toBe('RPR_SINK_AUTH');
+    expect(auth.message).toContain(URL);
+    expect(auth.message).toContain('LABEL_STUDIO_API_KEY');
+
+    const missing = await rprErrorOf(sink({ project: 987654321 }).push(items.slice(0, 1)));
+    expect(missing.code).toBe('RPR_SINK_NOT_FOUND');
+    expect(missing.message).toContain('987654321');
+
+    const port = await freePort();
+    const down = await rprErrorOf(sink({ url: `http://127.0.0.1:${port}`, project: 1, retries: 1 }).push(items.slice(0, 1)));
+    expect(down.code).toBe('RPR_SINK_UNREACHABLE');
+  });
+
+  (PAT ? it : it.skip)('with a personal access token, an expired access token is refreshed transparently', async () => {
+    const proxy = await new FaultProxy(URL).start();
+    try {
+      const name = title();
+      const s = sink({ url: proxy.url, apiKey: PAT, project: name });
+      const subset = items.slice(0, 40);
+      await s.push(subset.slice(0, 20));
+      const refreshes = () => proxy.log.filter((e) => e.path.startsWith('/api/token/refresh')).length;
+      expect(refreshes()).toBe(1);
+      // The next import reaches the server with an expired access token; the server answers 401.
+      proxy.add({ method: 'POST', path: IMPORT, fault: { kind: 'corrupt-auth' } });
+      const taskIds = await s.push(subset);
+      expect(proxy.pendingRules()).toEqual([]);
+      expect(refreshes()).toBe(2);
+      const projectId = await raw.projectIdByTitle(name);
+      expectOneTaskPerItem(await raw.tasks(projectId), subset, taskIds);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('the ML backend, connected through /api/ml, writes predictions whose scores read back', async () => {
+    const grayOf = async (png: Buffer) => sharp(png).greyscale().raw().toBuffer();
+    // Independent of the PNG round trip: the expected values come from the MNIST pixels themselves.
+    const expectedScore = (i: number) => digits[i]!.pixels.reduce((sum, p) => sum + Math.round(255 * p), 0) / (784 * 255);
+    const expectedClass = (i: number) => digits[i]!.pixels.reduce((sum, p) => sum + Math.round(255 * p), 0) % 10;
+    let backend: MlBackend | null = null;
+    try {
+      backend = await startMlBackend({
+        modelVersion: 'sha256:ml-backend',
+        labelStudio: { url: URL, apiKey: KEY },
+        score: async (images) =>
+          Promise.all(
+            images.map(async ({ bytes }) => {
+              const gray = await grayOf(bytes);
+              const sum = gray.reduce((total, v) => total + v, 0);
+              return { score: sum / (gray.length * 255), predicted: sum % 10 };
+            }),
+          ),
+      });
+      const name = title();
+      const subset = items.slice(0, 8).map((item) => ({ ...item, score: null, predicted: null }));
+      const taskIds = await sink({ project: name }).push(subset);
+      const projectId = await raw.projectIdByTitle(name);
+      const ml = await raw.ok<{ id: number; state: string }>('POST', '/api/ml', {
+        url: backend.url,
+        project: projectId,
+        title: 'rpr-select',
+        is_interactive: false,
+      });
+      expect(ml.state).toBe('CO');
+      await raw.ok('POST', `/api/dm/actions?id=retrieve_tasks_predictions&project=${projectId}`, {
+        selectedItems: { all: false, included: [...taskIds.values()].map(Number) },
+      });
+      const tasks = await raw.tasks(projectId, 'all');
+      for (const [i, item] of subset.entries()) {
+        const task = tasks.find((t) => t.data['rpr_sample_id'] === item.id)!;
+        const prediction = task.predictions?.find((p) => p.model_version === 'sha256:ml-backend');
+        expect(prediction).toBeDefined();
+        expect(prediction!.score).toBeCloseTo(expectedScore(i), 10);
+        expect(prediction!.result).toEqual([
+          expect.objectContaining({ from_name: 'label', to_name: 'image', type: 'choices', value: { choices: [String(expectedClass(i))] } }),
+        ]);
+      }
+    } finally {
+      await backend?.close();
+    }
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
