@@ -7,7 +7,7 @@ import { loadConfig, type ConfigOverride, type LoadedConfig } from '../config/in
 import { errors } from '../errors/index.js';
 import type { CliContext, GlobalArgs } from './cli-context.js';
 
-type Kind = 'string' | 'number' | 'list' | 'boolean';
+type Kind = 'string' | 'number' | 'list' | 'boolean' | 'id-or-name' | 'workers';
 
 interface FlagSpec {
   readonly path: readonly string[];
@@ -19,7 +19,7 @@ export const CONFIG_FLAGS = {
   pool: { path: ['pool', 'path'], kind: 'string', describe: 'Unlabeled images: a directory or a .jsonl/.csv/.txt manifest (pool.path; default: the MNIST demo pool)' },
   model: { path: ['model', 'path'], kind: 'string', describe: 'TF.js model directory or model.json (model.path; default: the bundled MNIST CNN)' },
   backend: { path: ['model', 'backend'], kind: 'string', describe: 'TF.js backend: auto, tensorflow, wasm, cpu (model.backend)' },
-  workers: { path: ['model', 'workers'], kind: 'number', describe: 'Scoring worker threads (model.workers)' },
+  workers: { path: ['model', 'workers'], kind: 'workers', describe: "Scoring worker threads, or 'auto' for one per core (model.workers; default auto)" },
   mode: { path: ['scoring', 'mode'], kind: 'string', describe: 'per-sample or reference (scoring.mode)' },
   k: { path: ['scoring', 'ks'], kind: 'list', describe: 'Ranks k of RPR_k, comma-separated, e.g. 1,5,10 (scoring.ks)' },
   svd: { path: ['scoring', 'svd'], kind: 'string', describe: 'exact, randomized, lanczos or auto (scoring.svd)' },
@@ -33,6 +33,8 @@ export const CONFIG_FLAGS = {
   budget: { path: ['budget', 'total'], kind: 'number', describe: 'Labeling budget over all rounds (budget.total; default 1000)' },
   'round-size': { path: ['budget', 'perRound'], kind: 'number', describe: 'Cap of one round (budget.perRound; default 100)' },
   sink: { path: ['sink', 'name'], kind: 'string', describe: 'Where selections go: jsonl or label-studio (sink.name)' },
+  'ls-project': { path: ['sink', 'labelStudio', 'project'], kind: 'id-or-name', describe: 'Label Studio project: its numeric id, or a title (created when missing) (sink.labelStudio.project)' },
+  'ls-url': { path: ['sink', 'labelStudio', 'url'], kind: 'string', describe: 'Label Studio URL (sink.labelStudio.url; default: $LABEL_STUDIO_URL)' },
   queue: { path: ['sink', 'jsonl', 'path'], kind: 'string', describe: 'The local queue file of the jsonl sink (sink.jsonl.path)' },
   ledger: { path: ['ledger', 'path'], kind: 'string', describe: 'The ledger file (ledger.path; default .rpr-select/ledger.sqlite)' },
   wait: { path: ['ledger', 'waitSeconds'], kind: 'number', describe: 'Seconds to wait for a ledger another run holds; 0 = exit with code 4 (ledger.waitSeconds)' },
@@ -64,11 +66,13 @@ export async function loadCliConfig(ctx: CliContext, args: GlobalArgs & Readonly
 
 function parseFlag(flag: string, kind: Kind, raw: unknown): unknown {
   if (kind === 'boolean' || kind === 'string') return raw;
+  if (kind === 'workers' && raw === 'auto') return raw;
+  if (kind === 'id-or-name') return /^\d+$/.test(String(raw)) ? Number(raw) : String(raw);
   const numbers = String(raw)
     .split(',')
     .map((part) => part.trim());
   const parsed = numbers.map(Number);
-  if (numbers.some((part) => part === '') || parsed.some((n) => !Number.isFinite(n)) || (kind === 'number' && parsed.length !== 1)) {
+  if (numbers.some((part) => part === '') || parsed.some((n) => !Number.isFinite(n)) || (kind !== 'list' && parsed.length !== 1)) {
     throw errors.usage(`--${flag} must be ${kind === 'list' ? 'a comma-separated list of numbers such as 1,5,10' : 'a number'} (got '${String(raw)}')`, { flag });
   }
   return kind === 'list' ? parsed : parsed[0];

@@ -4,13 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import yargs, { type Argv, type CommandModule } from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { RprError, type ExitCodeValue } from '../errors/index.js';
 import { packageRoot } from '../util/package-root.js';
 import type { CliContext, GlobalArgs } from './cli-context.js';
 import { roundsCommand } from './commands/rounds.js';
 import { scheduleCommand } from './commands/schedule.js';
+import { diagnoseCommand } from './commands/diagnose.js';
 import { scoreCommand } from './commands/score.js';
+import { serveCommand } from './commands/serve.js';
 import { selectCommand } from './commands/select.js';
 import { syncCommand } from './commands/sync.js';
 import { createLogger } from './logger.js';
@@ -49,8 +51,10 @@ function buildCli(ctx: CliContext): Argv<GlobalArgs> {
     .command(roundsCommand(ctx))
     .command(syncCommand(ctx))
     .command(scheduleCommand(ctx))
-    .command(scoreCommand as unknown as CommandModule<GlobalArgs, GlobalArgs>)
-    .demandCommand(1, 'name a command: select, rounds, sync, schedule or score')
+    .command(scoreCommand(ctx))
+    .command(diagnoseCommand(ctx))
+    .command(serveCommand(ctx))
+    .demandCommand(1, 'name a command: select, rounds, sync, schedule, score, diagnose or serve')
     .recommendCommands()
     .strict()
     .exitProcess(false)

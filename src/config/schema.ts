@@ -13,8 +13,8 @@ const model = z
     path: z.string().min(1).nullable().default(null),
     /** TF.js backend (auto, tensorflow, wasm, cpu); checked when the model loads. */
     backend: z.string().min(1).default('auto'),
-    /** Scoring worker threads. */
-    workers: positiveInt().default(1),
+    /** Scoring worker threads for per-sample scoring; 'auto' = one per core. */
+    workers: z.union([positiveInt(), z.literal('auto')]).default('auto'),
   })
   .prefault({});
 

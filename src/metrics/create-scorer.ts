@@ -3,6 +3,7 @@
  * streams a pool and yields one ScoreEvent per image in pool order; cached images cost no network pass.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { CacheScope, CacheStore } from '../cache/index.js';
 import { openCacheStore } from '../cache/index.js';
 import { RprError } from '../errors/index.js';
@@ -51,9 +52,10 @@ export interface CreateScorerOptions {
   readonly seed?: number;
   /**
    * Worker threads for per-sample scoring, each with its own backend and a copy of the model (TF.js's
-   * wasm backend uses one core). 1 scores on the calling thread. @defaultValue 1
+   * wasm backend uses one core). 1 scores on the calling thread; 'auto' takes one per core.
+   * @defaultValue 1
    */
-  readonly workers?: number;
+  readonly workers?: number | 'auto';
 }
 
 export interface ScorerStats {
@@ -173,7 +175,8 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
     }),
   };
 
-  const workers = mode === 'per-sample' ? Math.max(1, Math.floor(options.workers ?? 1)) : 1;
+  const requested = options.workers === 'auto' ? availableParallelism() : (options.workers ?? 1);
+  const workers = mode === 'per-sample' ? Math.max(1, Math.floor(requested)) : 1;
   const pool =
     workers > 1
       ? await ScoringWorkerPool.start(workers, {

@@ -43,6 +43,11 @@ async function readMetadata(modelJsonPath: string): Promise<ModelMetadata | null
   }
 }
 
+/** metadata.json beside a model (a directory or its model.json), without loading the model; null when absent. */
+export async function readModelMetadata(path: string): Promise<ModelMetadata | null> {
+  return readMetadata((await readModelJson(path)).path);
+}
+
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const file = await readModelJson(path);
   const backend = await initBackend(options.backend ?? 'auto');

@@ -28,6 +28,7 @@ export function lowestRprPolicy(k: number | null): Policy {
       const rpr = rprAt(result, k);
       return rpr === null ? null : 1 - rpr;
     },
+    reported: (result) => rprAt(result, k),
   };
 }
 

@@ -13,7 +13,13 @@ export interface Policy {
   /** Name used in config, ledger and messages (`lowest-rpr`, `entropy`, …). */
   readonly name: string;
   readonly needs: readonly ScoreField[];
+  /** The ranking key: higher is picked first. */
   score(result: ScoreResult): number | null;
+  /**
+   * The value users and sinks see as the image's score, when it differs from the ranking key: lowest-rpr
+   * ranks by 1 − RPR_k but reports RPR_k itself. @defaultValue the ranking key
+   */
+  reported?(result: ScoreResult): number | null;
 }
 
 /** Weights of the hybrid policy's normalized-score fusion. */

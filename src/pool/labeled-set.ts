@@ -1,11 +1,11 @@
 /**
  * A labeled evaluation set: a directory with one folder per class (the folder's name is a class name or
- * index), or a JSONL manifest of {"path", "label"} lines (paths relative to the manifest). Used by
+ * index; images may sit in sub-folders of it), or a JSONL manifest of {"path", "label"} lines (paths relative to the manifest). Used by
  * diagnostics, which need the true label of each image.
  */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RprError } from '../errors/index.js';
 import { createDirectorySource } from './directory-source.js';
@@ -74,12 +74,12 @@ export async function loadLabeledSet(
       description: root,
       async *entries(signal) {
         for await (const e of dirSource.entries(signal)) {
-          const folder = dirname(e.uri);
-          if (dirname(folder) !== root) {
-            yield { kind: 'skipped', uri: e.uri, reason: 'not inside a class folder (expected DIR/<class>/<image>)' };
+          const parts = relative(root, e.uri).split(sep);
+          if (parts.length < 2) {
+            yield { kind: 'skipped', uri: e.uri, reason: 'not inside a class folder (expected DIR/<class>/…/<image>)' };
             continue;
           }
-          labelOf.set(e.uri, classIndex(folder.slice(root.length + 1), classNames, folder));
+          labelOf.set(e.uri, classIndex(parts[0]!, classNames, join(root, parts[0]!)));
           yield e;
         }
       },

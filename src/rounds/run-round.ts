@@ -165,7 +165,7 @@ async function runFreshRound(options: RunRoundOptions): Promise<RoundReport> {
     id: c.result.id,
     uri: c.result.uri,
     rank: c.rank,
-    score: c.score,
+    score: policy.reported ? policy.reported(c.result) : c.score,
     cost: c.cost,
     scores: scoresOf(c.result),
     predicted: c.result.predicted,

@@ -66,7 +66,10 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
   try {
     const open = ledger.openRound();
     if (open !== null) {
-      sink = dryRun ? previewSink(open.sink) : await createSink({ config: config.sink, secrets, modelDigest: open.modelDigest });
+      const classNames = await configuredClassNames(config);
+      sink = dryRun
+        ? previewSink(open.sink)
+        : await createSink({ config: config.sink, secrets, modelDigest: open.modelDigest, ...(classNames ? { classNames } : {}) });
       const report = await resumeRound({ ledger, sink, budget, dryRun, ...(options.hooks ? { hooks: options.hooks } : {}) }, open);
       return { report, backend: null };
     }
@@ -144,6 +147,12 @@ async function openConfiguredScoring(config: ResolvedConfig): Promise<ScoringSes
     ...(session.model.metadata?.classNames ? { classNames: session.model.metadata.classNames } : {}),
     close: () => session.close(),
   };
+}
+
+/** The configured model's class names from its metadata.json, read without loading TF.js. */
+export async function configuredClassNames(config: ResolvedConfig): Promise<readonly string[] | undefined> {
+  const { readModelMetadata } = await import('../model/load-model.js');
+  return (await readModelMetadata(config.model.path).catch(() => null))?.classNames;
 }
 
 /** A dry run names its sink but never touches it (opening a queue may repair it, a server may be down). */

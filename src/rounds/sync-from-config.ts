@@ -3,6 +3,7 @@ import { createSink } from '../sinks/index.js';
 import type { LeaseHolder } from './ledger-types.js';
 import { openLeasedLedger } from './leased-ledger.js';
 import { syncLabels, type SyncReport } from './sync-labels.js';
+import { configuredClassNames } from './select-round.js';
 
 /** `sync` as a library call: pulls labels from the configured sink into the configured ledger. */
 export async function syncFromConfig(options: {
@@ -13,7 +14,13 @@ export async function syncFromConfig(options: {
   const { config, secrets } = options.loaded;
   const held = await openLeasedLedger(config, { ...options, mustExist: true });
   try {
-    const sink = await createSink({ config: config.sink, secrets, modelDigest: held.ledger.rounds().at(-1)?.modelDigest ?? '' });
+    const classNames = await configuredClassNames(config);
+    const sink = await createSink({
+      config: config.sink,
+      secrets,
+      modelDigest: held.ledger.rounds().at(-1)?.modelDigest ?? '',
+      ...(classNames ? { classNames } : {}),
+    });
     try {
       return await syncLabels({ ledger: held.ledger, sink });
     } finally {

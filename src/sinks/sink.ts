@@ -11,7 +11,7 @@ export interface SinkItem {
   readonly round: number;
   /** 1-based position in the round's ranking. */
   readonly rank: number;
-  /** The score the policy ranked by (RPR for lowest-rpr), null when it had none. */
+  /** The image's score as the policy reports it (RPR_k for the RPR policies), null when it had none. */
   readonly score: number | null;
   /** Every score known for the image, e.g. {"rpr@5": 0.12, "entropy": 1.3}. */
   readonly scores: Readonly<Record<string, number>>;

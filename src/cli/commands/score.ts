@@ -4,7 +4,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { Argv, CommandModule } from 'yargs';
 import { RprError } from '../../errors/index.js';
@@ -14,8 +14,9 @@ import { BACKEND_CHOICES } from '../../model/tf-runtime.js';
 import type { BackendChoice } from '../../model/tf-runtime.js';
 import { createPoolSource, ensureDemoPool } from '../../pool/index.js';
 import { bundledModelPath } from '../../util/package-root.js';
+import type { CliContext, GlobalArgs } from '../cli-context.js';
 
-export interface ScoreArgs {
+export interface ScoreArgs extends GlobalArgs {
   model?: string;
   pool?: string;
   mode: string;
@@ -23,13 +24,12 @@ export interface ScoreArgs {
   k: string;
   svd: string;
   out?: string;
-  json: boolean;
-  quiet: boolean;
   backend: string;
   cache: string | false;
   squared: boolean;
   complement: boolean;
   'keep-final-activation': boolean;
+  workers: string;
 }
 
 /** Parses "1,5,10" into ranks, naming the flag when it is not a list of positive integers. */
@@ -55,12 +55,20 @@ export function scoreLine(event: ScoreEvent): Record<string, unknown> {
   return { id: r.id, uri: r.uri, rpr: r.rpr, sigma: r.sigma, predicted: r.predicted };
 }
 
+function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new RprError('RPR_USAGE', `--workers must be a positive integer or 'auto' (got '${value}')`, { flag: 'workers', value });
+  return n;
+}
+
 function oneOf<T extends string>(flag: string, value: string, valid: readonly T[]): T {
   if ((valid as readonly string[]).includes(value)) return value as T;
   throw new RprError('RPR_USAGE', `--${flag} must be one of ${valid.join(', ')} (got '${value}')`, { flag, value });
 }
 
-export const scoreCommand: CommandModule<object, ScoreArgs> = {
+export function scoreCommand(ctx: CliContext): CommandModule<GlobalArgs, ScoreArgs> {
+  return {
   command: 'score',
   describe: 'Score every image of a pool by its Right Projection Ratio (one JSON line per image)',
   builder: (y: Argv) =>
@@ -72,13 +80,13 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       .option('k', { type: 'string', default: '1,5,10', describe: 'Ranks k of RPR_k, comma-separated' })
       .option('svd', { type: 'string', default: 'auto', choices: SVD_METHODS, describe: 'auto: exact when the model has at most 256 outputs, randomized above; exact | randomized | lanczos' })
       .option('out', { type: 'string', describe: 'Write the JSON lines to this file instead of stdout' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print the run summary as one JSON object (stdout with --out, else stderr)' })
-      .option('quiet', { type: 'boolean', default: false, describe: 'No progress or summary on stderr' })
       .option('backend', { type: 'string', default: 'auto', choices: BACKEND_CHOICES, describe: 'TF.js backend: auto takes tensorflow (tfjs-node, if installed), else wasm, else cpu' })
       .option('cache', { type: 'string', default: '.rpr-select/cache.sqlite', describe: 'SVD/score cache (SQLite); --no-cache to disable' })
       .option('squared', { type: 'boolean', default: false, describe: 'Report the energy fraction ‖V_kᵀx‖²/‖x‖²' })
       .option('complement', { type: 'boolean', default: false, describe: 'Report the nullspace part ‖x − V_kV_kᵀx‖/‖x‖ instead' })
+      .option('workers', { type: 'string', default: 'auto', describe: "Worker threads for per-sample scoring, each with its own backend; 'auto' = one per core" })
       .option('keep-final-activation', { type: 'boolean', default: false, describe: 'Linearize through a final softmax/sigmoid instead of working on logits' })
+      .epilogue('Results: one JSON line per image {"id", "uri", "rpr": {"k": RPR_k}, "sigma": [...], "predicted"}, or "error" instead of "rpr" for an image that could not be scored. With --json the run summary is one JSON object: on stdout when --out is given, else on stderr after the results.')
       .example('$0 score --model models/mnist-cnn --pool ./images --k 1,5,10 --out scores.jsonl', 'score a directory')
       .example('$0 score --pool ./pool --mode reference --reference ./labeled --json --out s.jsonl', 'reference mode, summary as JSON') as unknown as Argv<ScoreArgs>,
   handler: async (args) => {
@@ -87,9 +95,9 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
     const svd = oneOf<SvdMethod>('svd', args.svd, SVD_METHODS);
     const backend = oneOf<BackendChoice>('backend', args.backend, BACKEND_CHOICES);
     const ks = parseKs(args.k);
-    const poolSpec = args.pool ?? (await ensureDemoPool('.rpr-select/demo-pool'));
+    const poolSpec = args.pool ?? (await ensureDemoPool(resolve(ctx.cwd, '.rpr-select/demo-pool')));
     const source = await createPoolSource(poolSpec);
-    if (args.cache) await mkdir(dirname(args.cache), { recursive: true });
+    if (args.cache) await mkdir(dirname(resolve(ctx.cwd, args.cache)), { recursive: true });
     if (args.out) await mkdir(dirname(args.out), { recursive: true });
     const session = await createScorer({
       modelPath: args.model ?? bundledModelPath(),
@@ -98,34 +106,39 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       svd,
       backend,
       ...(args.reference ? { referenceDir: args.reference } : {}),
-      ...(args.cache ? { cachePath: args.cache } : {}),
+      ...(args.cache ? { cachePath: resolve(ctx.cwd, args.cache) } : {}),
       squared: args.squared,
       complement: args.complement,
       keepFinalActivation: args['keep-final-activation'],
+      workers: parseWorkers(args.workers),
     });
-    const out = args.out ? createWriteStream(args.out) : process.stdout;
-    const showProgress = !args.quiet && process.stderr.isTTY;
+    const file = args.out ? createWriteStream(args.out) : null;
+    const write = async (text: string) => {
+      if (!file) ctx.stdout.write(text);
+      else if (!file.write(text)) await once(file, 'drain');
+    };
+    const showProgress = !args.quiet && ctx.stderr.isTTY === true;
     let scored = 0;
     let errorsCount = 0;
     try {
       for await (const event of session.scorer(source, {
         onProgress: (p) => {
-          if (showProgress) process.stderr.write(`\rscoring: ${p.done} images, ${p.imagesPerSecond.toFixed(1)}/s   `);
+          if (showProgress) ctx.stderr.write(`\rscoring: ${p.done} images, ${p.imagesPerSecond.toFixed(1)}/s   `);
         },
       })) {
         const line = scoreLine(event);
         if ('error' in line) errorsCount++;
         else scored++;
-        if (!out.write(JSON.stringify(line) + '\n')) await once(out, 'drain');
+        await write(JSON.stringify(line) + '\n');
       }
     } finally {
-      if (args.out) {
-        (out as NodeJS.WritableStream).end();
-        await once(out, 'finish');
+      if (file) {
+        file.end();
+        await once(file, 'finish');
       }
       await session.close();
     }
-    if (showProgress) process.stderr.write('\n');
+    if (showProgress) ctx.stderr.write('\n');
     const seconds = (Date.now() - started) / 1000;
     const stats = session.stats();
     const summary = {
@@ -141,13 +154,14 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       networkPasses: stats.networkPasses,
       out: args.out ?? null,
     };
-    const target = args.out ? process.stdout : process.stderr;
+    const target = args.out ? ctx.stdout : ctx.stderr;
     if (args.json) target.write(JSON.stringify(summary) + '\n');
     else if (!args.quiet) {
-      process.stderr.write(
+      ctx.stderr.write(
         `scored ${scored} images (${errorsCount} with errors) in ${seconds.toFixed(1)} s on ${session.backend}, ` +
           `mode ${mode}, k ${session.ks.join(',')}, ${stats.cacheHits} from cache${args.out ? `, written to ${args.out}` : ''}\n`,
       );
     }
   },
-};
+  };
+}

@@ -5,7 +5,7 @@ import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv } from '../command-env.js';
 import { loadCliConfig, withConfigFlags, type ConfigFlag } from '../config-flags.js';
 
-const FLAGS: readonly ConfigFlag[] = ['ledger', 'sink', 'queue', 'wait'];
+const FLAGS: readonly ConfigFlag[] = ['ledger', 'sink', 'queue', 'ls-project', 'ls-url', 'wait', 'model'];
 
 interface SyncArgs extends GlobalArgs {
   readonly [flag: string]: unknown;

@@ -1,0 +1,58 @@
+/** `rpr-select diagnose`: spectra, class imbalance and spectral gain of a model, as report.json + report.html. */
+import { resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { runDiagnose } from '../../diagnostics/index.js';
+import { bundledModelPath } from '../../util/package-root.js';
+import type { CliContext, GlobalArgs } from '../cli-context.js';
+import { commandEnv } from '../command-env.js';
+import { parseKs } from './score.js';
+
+interface DiagnoseArgs extends GlobalArgs {
+  readonly model?: string;
+  readonly eval?: string;
+  readonly checkpoints?: string;
+  readonly out: string;
+  readonly k?: string;
+  readonly 'max-eval': number;
+  readonly probes: number;
+  readonly 'operator-spectrum': boolean;
+}
+
+export function diagnoseCommand(ctx: CliContext): CommandModule<GlobalArgs, DiagnoseArgs> {
+  return {
+    command: 'diagnose',
+    describe: 'Diagnose a model: conv-weight spectra (random-matrix theory), class imbalance by RPR/LPR, spectral gain',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('model', { type: 'string', describe: 'TF.js model directory or model.json (default: the bundled MNIST CNN)' })
+        .option('eval', { type: 'string', describe: 'Labeled evaluation set: DIR/<class>/<image> (class name or index) or a JSONL manifest of {"path", "label"}' })
+        .option('checkpoints', { type: 'string', describe: 'Directory of checkpoints (sub-directories with model.json, ordered by name) for gain over training' })
+        .option('out', { type: 'string', demandOption: true, describe: 'Output directory for report.json and report.html' })
+        .option('k', { type: 'string', describe: 'Ranks for RPR_k/LPR_k (default 1, m/2, m−1)' })
+        .option('max-eval', { type: 'number', default: 2000, describe: 'Evaluation images scored at most' })
+        .option('probes', { type: 'number', default: 16, describe: 'Evaluation images used as probes for the gain curves' })
+        .option('operator-spectrum', { type: 'boolean', default: false, describe: 'Also compute the exact spectrum of each stride-1 conv operator (FFT per frequency)' }) as unknown as Argv<DiagnoseArgs>,
+    handler: async (args) => {
+      const { log } = commandEnv(ctx, args);
+      const result = await runDiagnose({
+        modelPath: args.model ?? bundledModelPath(),
+        outDir: resolve(ctx.cwd, args.out),
+        ...(args.eval ? { evalSpec: resolve(ctx.cwd, args.eval) } : {}),
+        ...(args.checkpoints ? { checkpointsDir: resolve(ctx.cwd, args.checkpoints) } : {}),
+        ...(args.k ? { ks: parseKs(args.k) } : {}),
+        maxEvalImages: args['max-eval'],
+        probes: args.probes,
+        operatorSpectrum: args['operator-spectrum'],
+        onProgress: (message) => log.info(message),
+      });
+      const { report, files } = result;
+      const flagged = report.classImbalance?.underRepresented ?? [];
+      if (args.json) {
+        ctx.stdout.write(`${JSON.stringify({ files, model: report.model, underRepresented: flagged, gainTrend: report.gain?.trend ?? null })}\n`);
+      } else if (!args.quiet) {
+        ctx.stdout.write(`wrote ${files.json} and ${files.html}\n`);
+        if (report.classImbalance) ctx.stdout.write(`under-represented classes: ${flagged.length > 0 ? flagged.join(', ') : 'none'}\n`);
+      }
+    },
+  };
+}
