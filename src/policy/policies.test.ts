@@ -25,6 +25,12 @@ describe('createPolicy', () => {
     expect(createPolicy('lowest-rpr', { k: 3 }).score(r)).toBeNull();
   });
 
+  it('lowest-rpr reports the RPR itself to users and sinks, not its ranking key', () => {
+    const r = scoreResult('a', { rpr: { '1': 0.1, '5': 0.3, '10': 0.9 } });
+    expect(createPolicy('lowest-rpr', { k: 5 }).reported?.(r)).toBeCloseTo(0.3, 15);
+    expect(createPolicy('entropy').reported).toBeUndefined();
+  });
+
   it('lowest-rpr ranks the smallest RPR first', () => {
     const ranker = new Ranker(createPolicy('lowest-rpr'), 2);
     [0.8, 0.05, 0.4, 0.2].forEach((v, i) => ranker.offer(scoreResult(`s${i}`, { rpr: { '10': v } })));

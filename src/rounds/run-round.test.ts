@@ -119,7 +119,8 @@ describe('runRound', () => {
     report.selected.forEach((x, i) => {
       expect(x.rank).toBe(i + 1);
       expect(x.scores['rpr@5']).toBeCloseTo(expected[i]!.rpr, 6);
-      expect(x.score).toBeCloseTo(1 - expected[i]!.rpr, 6);
+      // lowest-rpr ranks by 1 − RPR but reports the RPR itself as the score.
+      expect(x.score).toBeCloseTo(expected[i]!.rpr, 6);
     });
     expect(report.counts).toMatchObject({ seen: n, ranked: n, skipped: 0, alreadySelected: 0 });
     expect(report.budget).toMatchObject({ total: 1000, spent: 40, left: 960, roundSpent: 40 });

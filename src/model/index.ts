@@ -1,0 +1,14 @@
+export type { ActivationFn, IRNode, ModelIR, Op, OpKind, Padding, Pair, WeightTensor } from './ir.js';
+export { sizeOf } from './ir.js';
+export type { Executor, Linearization } from './executor.js';
+export { loadModel, readModelMetadata } from './load-model.js';
+export type { LoadedModel, LoadModelOptions, ModelMetadata } from './load-model.js';
+export { layersModelToIR } from './frontends/layers-model-frontend.js';
+export type { FrontendOptions } from './frontends/layers-model-frontend.js';
+export { graphModelToIR } from './frontends/graph-model-frontend.js';
+export { TfjsExecutor } from './executors/tfjs/tfjs-executor.js';
+export { BACKEND_CHOICES, initBackend, isBackendChoice } from './tf-runtime.js';
+export type { BackendChoice } from './tf-runtime.js';
+export { loadGraphModelFromDir, loadLayersModelFromDir, modelFileDigest, readModelJson, saveLayersModelToDir } from './tfjs-file-io.js';
+export { trainDigitClassifier, classifierAccuracy } from './train-classifier.js';
+export type { LabeledImage, TrainClassifierOptions } from './train-classifier.js';
