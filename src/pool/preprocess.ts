@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import sharp, { type OutputInfo } from 'sharp';
 import { RprError } from '../errors/index.js';
 import { errorMessage } from './error-message.js';
+import { decodePlainPng } from './fast-png.js';
 import type { Preprocessing } from './types.js';
 
 /**
@@ -92,6 +93,10 @@ export function preprocessingDigest(pre: Preprocessing): string {
  */
 export async function decodeImage(bytes: Uint8Array, pre: Preprocessing): Promise<Float32Array> {
   checkPreprocessing(pre);
+  const plain = decodePlainPng(bytes);
+  if (plain && plain.width === pre.width && plain.height === pre.height && (plain.channels === pre.channels || plain.channels === 1)) {
+    return normalize(plain.data, plain.channels, pre);
+  }
   let raw: { data: Buffer; info: OutputInfo };
   try {
     // Constructed inside the try: sharp throws synchronously on an empty buffer. failOn 'warning' is
@@ -113,12 +118,21 @@ export async function decodeImage(bytes: Uint8Array, pre: Preprocessing): Promis
         `expected ${pre.width}×${pre.height}×${pre.channels}`,
     );
   }
-  const mean = perChannel(pre.mean, pre.channels);
-  const invStd = perChannel(pre.std, pre.channels).map((s) => 1 / s);
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const c = i % pre.channels;
-    out[i] = ((data[i] as number) * pre.scale - (mean[c] as number)) * (invStd[c] as number);
+  return normalize(data, info.channels, pre);
+}
+
+/** HWC bytes with `from` channels (1 or pre.channels; gray is expanded) → ((v · scale) − mean[c]) / std[c]. */
+function normalize(data: Uint8Array, from: number, pre: Preprocessing): Float32Array {
+  const channels = pre.channels;
+  const mean = perChannel(pre.mean, channels);
+  const invStd = perChannel(pre.std, channels).map((s) => 1 / s);
+  const pixels = data.length / from;
+  const out = new Float32Array(pixels * channels);
+  for (let p = 0; p < pixels; p++) {
+    for (let c = 0; c < channels; c++) {
+      const v = data[p * from + (from === 1 ? 0 : c)] as number;
+      out[p * channels + c] = (v * pre.scale - (mean[c] as number)) * (invStd[c] as number);
+    }
   }
   return out;
 }
