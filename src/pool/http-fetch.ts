@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { RprError } from '../errors/index.js';
 import { errorCode, errorMessage } from './error-message.js';
+import { TRANSIENT_SOCKET_ERRORS } from '../util/socket-errors.js';
 
 export interface HttpFetchOptions {
   /**
@@ -49,21 +50,11 @@ export const HTTP_FETCH_DEFAULTS = {
   maxBodyBytes: 64 * 1024 * 1024,
 } as const;
 
-/** Socket errors worth another attempt (the list undici's retry handler uses, plus DNS and connect timeouts). */
-const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+/**
+ * Socket errors worth another attempt. A response timeout is not among them: each retry would cost the
+ * whole timeout again.
+ */
+const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set(TRANSIENT_SOCKET_ERRORS);
 
 /** The dispatcher a pool run uses when none is given: a fresh agent that follows redirects. */
 export function createHttpDispatcher(): Dispatcher {

@@ -4,6 +4,7 @@
  * socket errors. Whether a request may be resent at all is the caller's decision (an import is not
  * idempotent and is reconciled first).
  */
+import { TRANSIENT_SOCKET_ERRORS } from '../../util/socket-errors.js';
 
 export interface RetryOptions {
   /**
@@ -37,21 +38,10 @@ export const RETRY_DEFAULTS: Required<RetryOptions> = {
 
 const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
-/** Socket-level failures after which the server may be fine again (the list undici retries on, plus timeouts). */
+/** Transient socket failures, plus timeouts and closed sockets: every request here is made safe to repeat. */
 const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_SOCKET',
+  ...TRANSIENT_SOCKET_ERRORS,
   'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ]);
