@@ -40,6 +40,8 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
 function buildCli(ctx: CliContext): Argv<GlobalArgs> {
   // yargs infers `log-format`; the commands read it camel-cased, as yargs also provides it.
   const global = yargs()
+    // A flag given twice takes its last value (as most CLIs do) instead of becoming an array.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .scriptName('rpr-select')
     .usage(`$0 <command> [options]\n\n${ABOUT}`)
     .option('config', { type: 'string', describe: 'YAML configuration file (every key: config/default.yaml); without it the built-in defaults' })

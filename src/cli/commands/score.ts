@@ -95,24 +95,26 @@ export function scoreCommand(ctx: CliContext): CommandModule<GlobalArgs, ScoreAr
     const svd = oneOf<SvdMethod>('svd', args.svd, SVD_METHODS);
     const backend = oneOf<BackendChoice>('backend', args.backend, BACKEND_CHOICES);
     const ks = parseKs(args.k);
-    const poolSpec = args.pool ?? (await ensureDemoPool(resolve(ctx.cwd, '.rpr-select/demo-pool')));
+    const at = (path: string) => resolve(ctx.cwd, path);
+    const poolSpec = args.pool && !/^[a-z][a-z0-9+.-]*:/i.test(args.pool) ? at(args.pool) : (args.pool ?? (await ensureDemoPool(at('.rpr-select/demo-pool'))));
     const source = await createPoolSource(poolSpec);
-    if (args.cache) await mkdir(dirname(resolve(ctx.cwd, args.cache)), { recursive: true });
-    if (args.out) await mkdir(dirname(args.out), { recursive: true });
+    if (args.cache) await mkdir(dirname(at(args.cache)), { recursive: true });
+    const outPath = args.out ? at(args.out) : null;
+    if (outPath) await mkdir(dirname(outPath), { recursive: true });
     const session = await createScorer({
-      modelPath: args.model ?? bundledModelPath(),
+      modelPath: args.model ? at(args.model) : bundledModelPath(),
       mode,
       ks,
       svd,
       backend,
-      ...(args.reference ? { referenceDir: args.reference } : {}),
-      ...(args.cache ? { cachePath: resolve(ctx.cwd, args.cache) } : {}),
+      ...(args.reference ? { referenceDir: at(args.reference) } : {}),
+      ...(args.cache ? { cachePath: at(args.cache) } : {}),
       squared: args.squared,
       complement: args.complement,
       keepFinalActivation: args['keep-final-activation'],
       workers: parseWorkers(args.workers),
     });
-    const file = args.out ? createWriteStream(args.out) : null;
+    const file = outPath ? createWriteStream(outPath) : null;
     const write = async (text: string) => {
       if (!file) ctx.stdout.write(text);
       else if (!file.write(text)) await once(file, 'drain');
