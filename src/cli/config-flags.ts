@@ -17,7 +17,8 @@ interface FlagSpec {
 
 export const CONFIG_FLAGS = {
   pool: { path: ['pool', 'path'], kind: 'string', describe: 'Unlabeled images: a directory or a .jsonl/.csv/.txt manifest (pool.path; default: the MNIST demo pool)' },
-  model: { path: ['model', 'path'], kind: 'string', describe: 'TF.js model directory or model.json (model.path; default: the bundled MNIST CNN)' },
+  model: { path: ['model', 'path'], kind: 'string', describe: 'TF.js model directory or model.json, or an .onnx file (model.path; default: the bundled MNIST CNN)' },
+  engine: { path: ['model', 'engine'], kind: 'string', describe: 'Engine: auto (ONNX Runtime when it loads, else TF.js), onnxruntime, tfjs (model.engine)' },
   backend: { path: ['model', 'backend'], kind: 'string', describe: 'TF.js backend: auto, tensorflow, wasm, cpu (model.backend)' },
   workers: { path: ['model', 'workers'], kind: 'workers', describe: "Scoring worker threads, or 'auto' for one per core (model.workers; default auto)" },
   mode: { path: ['scoring', 'mode'], kind: 'string', describe: 'per-sample or reference (scoring.mode)' },

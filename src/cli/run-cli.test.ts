@@ -206,7 +206,7 @@ describe('rpr-select rounds, sync, schedule', () => {
     writeFileSync(labels, shown.selections.map((s) => JSON.stringify({ id: s.id, label: 3 })).join('\n') + '\n');
     const sync = await cli(cwd, ['sync', '--json']);
     expect(sync.code).toBe(0);
-    expect(JSON.parse(sync.stdout)).toEqual({ labeled: 10, skipped: 0, unchanged: 0, unknown: [], closedRounds: [2] });
+    expect(JSON.parse(sync.stdout)).toEqual({ labeled: 10, skipped: 0, unchanged: 0, unknown: [], closedRounds: [2], labelsPath: join(cwd, '.rpr-select', 'labels.jsonl'), exported: 10 });
     expect((await cli(cwd, ['sync'])).stdout).toBe('synced: 0 newly labeled, 0 skipped by annotators, 10 already recorded\n');
   });
 

@@ -15,6 +15,7 @@ import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
 import { selectCommand } from './commands/select.js';
 import { syncCommand } from './commands/sync.js';
+import { workerCommand } from './commands/worker.js';
 import { createLogger } from './logger.js';
 import { reportError } from './report-error.js';
 
@@ -56,7 +57,8 @@ function buildCli(ctx: CliContext): Argv<GlobalArgs> {
     .command(scoreCommand(ctx))
     .command(diagnoseCommand(ctx))
     .command(serveCommand(ctx))
-    .demandCommand(1, 'name a command: select, rounds, sync, schedule, score, diagnose or serve')
+    .command(workerCommand(ctx))
+    .demandCommand(1, 'name a command: select, rounds, sync, schedule, score, diagnose, serve or worker')
     .recommendCommands()
     .strict()
     .exitProcess(false)

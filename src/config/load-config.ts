@@ -162,7 +162,15 @@ function isPathKey(path: readonly string[]): boolean {
 }
 
 function resolveOverridePath(override: ConfigOverride, cwd: string): unknown {
-  return isPathKey(override.path) && typeof override.value === 'string' ? resolve(cwd, override.value) : override.value;
+  return isPathKey(override.path) && typeof override.value === 'string' ? resolvePath(cwd, override.value) : override.value;
+}
+
+/**
+ * A path made absolute; a spec that names its kind or scheme (`label-studio:12`, `manifest:list.txt`,
+ * `https://…`) is left as written, since its prefix is not a directory name.
+ */
+function resolvePath(baseDir: string, value: string): string {
+  return /^[a-z][a-z0-9+.-]+:/i.test(value) ? value : resolve(baseDir, value);
 }
 
 /** Resolves the relative paths a file gives against its directory (the raw object, before validation). */
@@ -171,7 +179,7 @@ function resolvePaths(raw: unknown, baseDir: string): unknown {
   for (const path of PATH_KEYS) {
     let node: unknown = raw;
     for (const part of path) node = isPlainObject(node) ? node[part] : undefined;
-    if (typeof node === 'string' && node !== '') result = deepMerge(result, nest(path, resolve(baseDir, node)));
+    if (typeof node === 'string' && node !== '') result = deepMerge(result, nest(path, resolvePath(baseDir, node)));
   }
   return result;
 }

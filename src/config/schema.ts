@@ -11,6 +11,8 @@ const model = z
   .strictObject({
     /** Model directory or file; null = the bundled demo model `models/mnist-cnn/` (package root). */
     path: z.string().min(1).nullable().default(null),
+    /** Engine running the network: auto (ONNX Runtime when onnxruntime-node loads, else TF.js), onnxruntime, tfjs. */
+    engine: z.enum(['auto', 'onnxruntime', 'tfjs']).default('auto'),
     /** TF.js backend (auto, tensorflow, wasm, cpu); checked when the model loads. */
     backend: z.string().min(1).default('auto'),
     /** Scoring worker threads for per-sample scoring; 'auto' = one per core. */

@@ -5,7 +5,8 @@
  */
 import { RprError } from '../errors/index.js';
 import type { IRNode, ModelIR } from '../model/ir.js';
-import { analyzeClassImbalance, type ClassImbalanceOptions, type EvalRecord } from './class-imbalance.js';
+import { compareWithBaseline, type ShiftOptions } from './class-imbalance-shift.js';
+import { analyzeClassImbalance, type ClassImbalanceOptions, type ClassImbalanceReport, type EvalRecord } from './class-imbalance.js';
 import { gainOverCheckpoints, type GainCheckpoint, type GainOptions } from './gain.js';
 import type { GainTrendOptions } from './gain-trend.js';
 import { layerSpectrum } from './kernel-spectrum.js';
@@ -25,6 +26,9 @@ export interface DiagnoseOptions {
   /** Per-image RPR/LPR with true labels: enables the class-imbalance section. */
   readonly evalRecords?: readonly EvalRecord[];
   readonly classImbalance?: ClassImbalanceOptions;
+  /** The same images, in the same order, scored by a baseline model: adds the two-model comparison. */
+  readonly baselineRecords?: readonly EvalRecord[];
+  readonly baselineComparison?: ShiftOptions;
   /** Checkpoints (oldest first) and probe images [H, W, C] of the model's input shape: enables the gain section. */
   readonly gain?: {
     readonly checkpoints: readonly GainCheckpoint[];
@@ -53,6 +57,12 @@ function operatorReport(ir: ModelIR, node: IRNode, topK: number): OperatorSpectr
   const [height, width] = inputShape as [number, number, number];
   const values = layerOperatorSpectrum(node, height, width);
   return { height, width, spectralNorm: values[0] ?? 0, singularValues: values.slice(0, topK) };
+}
+
+function classImbalanceSection(records: readonly EvalRecord[], options: DiagnoseOptions): ClassImbalanceReport {
+  const report = analyzeClassImbalance(records, options.classImbalance);
+  if (!options.baselineRecords) return report;
+  return { ...report, baseline: compareWithBaseline(records, options.baselineRecords, options.baselineComparison) };
 }
 
 export async function diagnose(ir: ModelIR, options: DiagnoseOptions = {}): Promise<DiagnosticsReport> {
@@ -92,7 +102,7 @@ export async function diagnose(ir: ModelIR, options: DiagnoseOptions = {}): Prom
     modelDigest: ir.digest,
     layers,
     model: modelReport(layers),
-    classImbalance: options.evalRecords ? analyzeClassImbalance(options.evalRecords, options.classImbalance) : null,
+    classImbalance: options.evalRecords ? classImbalanceSection(options.evalRecords, options) : null,
     gain,
     notes,
   };

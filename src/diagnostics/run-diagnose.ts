@@ -5,13 +5,14 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RprError } from '../errors/index.js';
-import { modelPreprocessing, perSampleBatchSize, scorePerSample } from '../metrics/index.js';
+import { modelPreprocessing, perSampleBatchSize } from '../metrics/index.js';
 import type { LoadedModel } from '../model/load-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
 import { loadLabeledSet } from '../pool/index.js';
-import { diagnose } from './diagnose.js';
+import { classImbalanceRecords } from './class-imbalance-records.js';
 import type { EvalRecord } from './class-imbalance.js';
+import { diagnose } from './diagnose.js';
 import type { GainCheckpoint } from './gain.js';
 import type { DiagnosticsReport } from './report.js';
 import { writeReport } from './write-report.js';
@@ -21,6 +22,11 @@ export interface RunDiagnoseOptions {
   readonly outDir: string;
   /** Labeled evaluation set: DIR/<class>/<image> or a JSONL manifest of {"path", "label"}. */
   readonly evalSpec?: string;
+  /**
+   * A reference model (for instance one trained on balanced data) scored on the same evaluation images:
+   * adds the two-model class-imbalance comparison. Needs `evalSpec`.
+   */
+  readonly baselinePath?: string;
   /** A directory of checkpoints (sub-directories holding model.json), ordered by name, oldest first. */
   readonly checkpointsDir?: string;
   /** Ranks for RPR_k and LPR_k. @defaultValue [1, ⌊m/2⌋, m − 1] */
@@ -55,6 +61,24 @@ async function checkpointDirs(dir: string): Promise<string[]> {
   return withModels;
 }
 
+/** The baseline model, checked to be comparable with `model` on the same evaluation images. */
+async function loadBaseline(path: string, model: LoadedModel, evalSpec: string | undefined, backend: BackendChoice): Promise<LoadedModel> {
+  if (!evalSpec) {
+    throw new RprError('RPR_USAGE', '--baseline needs --eval: the two models are compared on the same labeled images', { baseline: path });
+  }
+  const baseline = await loadModel(path, { backend });
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+  if (baseline.ir.outputSize !== model.ir.outputSize || !same(baseline.ir.inputShape, model.ir.inputShape)) {
+    baseline.executor.dispose();
+    throw new RprError(
+      'RPR_USAGE',
+      `the baseline ${path} takes [${baseline.ir.inputShape.join(', ')}] → ${baseline.ir.outputSize} classes, the model [${model.ir.inputShape.join(', ')}] → ${model.ir.outputSize}: compare models of the same input and classes`,
+      { baseline: path },
+    );
+  }
+  return baseline;
+}
+
 function forwardOf(model: LoadedModel): GainCheckpoint['forward'] {
   return (batch, n) => model.executor.forward(batch, n);
 }
@@ -70,21 +94,22 @@ export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagn
     const pre = modelPreprocessing(model);
     const classNames = model.metadata?.classNames ?? [];
     let evalRecords: EvalRecord[] | undefined;
+    let baselineRecords: EvalRecord[] | undefined;
     let probes: Float32Array[] = [];
+    const baseline = options.baselinePath ? await loadBaseline(options.baselinePath, model, options.evalSpec, backend) : null;
+    if (baseline) opened.push(baseline);
     if (options.evalSpec) {
       say(`reading the evaluation set ${options.evalSpec}`);
       const set = await loadLabeledSet(options.evalSpec, pre, classNames, options.maxEvalImages ?? 2000);
       if (set.samples.length === 0) throw new RprError('RPR_POOL_EMPTY', `the evaluation set ${options.evalSpec} has no usable images`);
       evalRecords = [];
+      baselineRecords = baseline ? [] : undefined;
       const batch = perSampleBatchSize(model.executor);
       for (let i = 0; i < set.samples.length; i += batch) {
         const part = set.samples.slice(i, i + batch);
-        const results = await scorePerSample(model.executor, part, { ks }, set.labels.slice(i, i + batch));
-        results.forEach((r, j) => {
-          if (!r.rpr || !r.lpr) return;
-          const label = set.labels[i + j]!;
-          evalRecords!.push({ label: classNames[label] ?? label, rpr: r.rpr, lpr: r.lpr });
-        });
+        const labels = set.labels.slice(i, i + batch);
+        evalRecords.push(...(await classImbalanceRecords(model.executor, part, labels, { ks, classNames })).records);
+        if (baseline) baselineRecords!.push(...(await classImbalanceRecords(baseline.executor, part, labels, { ks, classNames })).records);
         say(`scored ${Math.min(i + batch, set.samples.length)} / ${set.samples.length} evaluation images`);
       }
       probes = set.samples.slice(0, options.probes ?? 16).map((s) => s.pixels);
@@ -102,6 +127,7 @@ export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagn
     say('computing spectra' + (probes.length > 0 ? ' and gain curves' : ''));
     const report = await diagnose(model.ir, {
       ...(evalRecords ? { evalRecords } : {}),
+      ...(baselineRecords ? { baselineRecords } : {}),
       ...(probes.length > 0 ? { gain: { checkpoints, probes } } : {}),
       ...(options.operatorSpectrum ? { operatorSpectrum: true } : {}),
     });

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { CacheScope, CacheStore } from '../cache/index.js';
 import { openCacheStore } from '../cache/index.js';
 import { RprError } from '../errors/index.js';
-import type { LoadedModel } from '../model/load-model.js';
+import type { EngineChoice, LoadedModel } from '../model/load-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
 import { createPoolSource, defaultPreprocessing, preprocessingDigest, streamSamples } from '../pool/index.js';
@@ -40,6 +40,8 @@ export interface CreateScorerOptions {
   readonly preprocessing?: Partial<Preprocessing>;
   /** @defaultValue 'auto' */
   readonly backend?: BackendChoice;
+  /** Engine running the network: ONNX Runtime or TF.js; 'auto' takes ONNX Runtime when it loads. @defaultValue 'auto' */
+  readonly engine?: EngineChoice;
   readonly squared?: boolean;
   readonly complement?: boolean;
   /** Keep a final softmax/sigmoid instead of working on logits. @defaultValue false */
@@ -135,6 +137,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
   const ks = checkKs(options.ks ?? [1, 5, 10]);
   const model = await loadModel(options.modelPath, {
     ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
     keepFinalActivation: options.keepFinalActivation ?? false,
   });
   const executor = model.executor;
@@ -182,6 +185,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
       ? await ScoringWorkerPool.start(workers, {
           modelPath: options.modelPath,
           backend: options.backend ?? 'auto',
+          engine: options.engine ?? 'auto',
           keepFinalActivation: options.keepFinalActivation ?? false,
           options: ratioOptions,
         })

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RprError } from '../errors/index.js';
 import { loadModel } from '../model/load-model.js';
+import type { EngineChoice } from '../model/load-model.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
 import type { PerSampleOptions } from './per-sample.js';
 import { scorePerSample } from './per-sample.js';
@@ -13,6 +14,7 @@ import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 interface WorkerSetup {
   readonly modelPath: string;
   readonly backend: BackendChoice;
+  readonly engine?: EngineChoice;
   readonly keepFinalActivation: boolean;
   readonly options: PerSampleOptions;
 }
@@ -23,7 +25,7 @@ const port = parentPort!;
 const post = (reply: WorkerReply) => port.postMessage(reply);
 
 try {
-  const model = await loadModel(setup.modelPath, { backend: setup.backend, keepFinalActivation: setup.keepFinalActivation });
+  const model = await loadModel(setup.modelPath, { backend: setup.backend, engine: setup.engine, keepFinalActivation: setup.keepFinalActivation });
   port.on('message', (request: WorkerRequest) => {
     scorePerSample(model.executor, request.samples, setup.options).then(
       (results) => post({ kind: 'results', id: request.id, results, passes: model.executor.passes }),

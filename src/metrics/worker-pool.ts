@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { RprError } from '../errors/index.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
+import type { EngineChoice } from '../model/load-model.js';
 import type { Sample } from '../pool/types.js';
 import { packageRoot } from '../util/package-root.js';
 import type { PerSampleOptions } from './per-sample.js';
@@ -43,7 +44,7 @@ export class ScoringWorkerPool {
 
   static async start(
     count: number,
-    setup: { modelPath: string; backend: BackendChoice; keepFinalActivation: boolean; options: PerSampleOptions },
+    setup: { modelPath: string; backend: BackendChoice; engine?: EngineChoice; keepFinalActivation: boolean; options: PerSampleOptions },
   ): Promise<ScoringWorkerPool> {
     const script = workerScript();
     const workers = await Promise.all(

@@ -1,12 +1,15 @@
 export type { ActivationFn, IRNode, ModelIR, Op, OpKind, Padding, Pair, WeightTensor } from './ir.js';
 export { sizeOf } from './ir.js';
 export type { Executor, Linearization } from './executor.js';
-export { loadModel, readModelMetadata } from './load-model.js';
-export type { LoadedModel, LoadModelOptions, ModelMetadata } from './load-model.js';
+export { ENGINE_CHOICES, isEngineChoice, loadModel, readModelMetadata } from './load-model.js';
+export type { EngineChoice, LoadedModel, LoadModelOptions, ModelMetadata } from './load-model.js';
 export { layersModelToIR } from './frontends/layers-model-frontend.js';
 export type { FrontendOptions } from './frontends/layers-model-frontend.js';
 export { graphModelToIR } from './frontends/graph-model-frontend.js';
 export { TfjsExecutor } from './executors/tfjs/tfjs-executor.js';
+export { OnnxExecutor, ONNX_BACKEND } from './executors/onnx/index.js';
+export type { OnnxExecutorOptions } from './executors/onnx/index.js';
+export { loadOnnxModel, onnxModelToIR } from './frontends/onnx-frontend.js';
 export { BACKEND_CHOICES, initBackend, isBackendChoice } from './tf-runtime.js';
 export type { BackendChoice } from './tf-runtime.js';
 export { loadGraphModelFromDir, loadLayersModelFromDir, modelFileDigest, readModelJson, saveLayersModelToDir } from './tfjs-file-io.js';

@@ -17,14 +17,36 @@ export { assertBudgetLeft, budgetStatus, formatAmount } from './budget.js';
 export type { BudgetLimits, BudgetStatus } from './budget.js';
 export { imageCost } from './image-cost.js';
 export type { ImageCost } from './image-cost.js';
-export { resumeRound, ROUND_POINTS, runRound } from './run-round.js';
-export type { ResumeRoundOptions, RoundCounts, RoundHooks, RoundPoint, RoundReport, RunRoundOptions, SelectedImage } from './run-round.js';
+export { rankScored, resumeRound, ROUND_POINTS, runRound } from './run-round.js';
+export type {
+  PoolRanking,
+  RankCandidates,
+  RankSetup,
+  ResumeRoundOptions,
+  RoundCounts,
+  RoundHooks,
+  RoundPoint,
+  RoundReport,
+  RunRoundOptions,
+  SeenRecorder,
+  SelectedImage,
+} from './run-round.js';
 export { scoresOf } from './round-scores.js';
-export { selectRound } from './select-round.js';
-export type { OpenScoring, ScoringSessionLike, SelectOutcome, SelectRoundOptions } from './select-round.js';
+export { configuredPolicyOptions, configuredScorerOptions, selectRound } from './select-round.js';
+export type {
+  OpenScoring,
+  RemoteRanking,
+  RemoteRankingContext,
+  ScoringSessionLike,
+  SelectOutcome,
+  SelectRoundOptions,
+} from './select-round.js';
 export { syncLabels } from './sync-labels.js';
 export type { SyncReport } from './sync-labels.js';
-export { syncFromConfig } from './sync-from-config.js';
+export { LABELS_FILE, syncFromConfig } from './sync-from-config.js';
+export type { ConfiguredSyncReport } from './sync-from-config.js';
+export { exportLabels } from './export-labels.js';
+export type { LabelExport, LabelLine } from './export-labels.js';
 export { parseCron } from './cron-expression.js';
 export type { CronSchedule } from './cron-expression.js';
 export { runSchedule } from './schedule.js';

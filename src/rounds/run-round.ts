@@ -19,8 +19,8 @@ import { Ranker, selectBatch, type Policy, type RankedCandidate } from '../polic
 import type { PoolSource, Skipped } from '../pool/types.js';
 import type { Sink, SinkItem } from '../sinks/sink.js';
 import { assertBudgetLeft, budgetStatus, formatAmount, type BudgetLimits, type BudgetStatus } from './budget.js';
-import { costedSource, type CostedSource } from './costed-source.js';
-import { imageCost } from './image-cost.js';
+import { costedSource } from './costed-source.js';
+import { imageCost, type ImageCost } from './image-cost.js';
 import type { Ledger } from './ledger.js';
 import type { NewSelection, RoundRecord, SelectionRecord } from './ledger-types.js';
 import { scoresOf } from './round-scores.js';
@@ -38,8 +38,15 @@ export interface RunRoundOptions {
   /** Its lease must be held by this run. */
   readonly ledger: Ledger;
   readonly sink: Sink;
-  readonly scorer: Scorer;
+  /** Scores `source` on this machine; required unless `rankCandidates` is given. */
+  readonly scorer?: Scorer;
   readonly source: PoolSource;
+  /**
+   * Fills the round's ranker with candidates scored elsewhere (the distributed coordinator's merged
+   * shards) instead of running `scorer` over `source`; the rest of the round is the same.
+   * @defaultValue the local scorer
+   */
+  readonly rankCandidates?: RankCandidates;
   readonly policy: Policy;
   readonly budget: BudgetLimits & { readonly cost: CostRule };
   /** Spread the round by greedy k-center over projection coordinates. @defaultValue false */
@@ -58,6 +65,40 @@ export interface RunRoundOptions {
   /** Score and choose, but write nothing to the ledger or the sink (no lease needed). @defaultValue false */
   readonly dryRun?: boolean;
 }
+
+/** Records what a round saw in the ledger (batched; nothing on a dry run). */
+export interface SeenRecorder {
+  scored(sample: { readonly id: string; readonly uri: string }): void;
+  failed(sample: { readonly id: string; readonly uri: string; readonly reason: string }): void;
+}
+
+/** What a fresh round ranks its candidates with. */
+export interface RankSetup {
+  /** Samples selected in earlier rounds: passed over, never offered to the ranker. */
+  readonly excluded: ReadonlySet<string>;
+  readonly cost: ImageCost;
+  /** The ranker's capacity: the shortlist the batch is chosen from. */
+  readonly capacity: number;
+  /** The number this round will get. */
+  readonly round: number;
+  readonly record: SeenRecorder;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: ScoreProgress) => void;
+}
+
+/** What filling a ranker saw. */
+export interface PoolRanking {
+  /** Pool entries seen (scored or skipped). */
+  readonly total: number;
+  readonly alreadySelected: number;
+  /** Unusable images with the reason: all of them, or the first ones when `skippedTotal` says more. */
+  readonly skipped: readonly Skipped[];
+  /** @defaultValue skipped.length */
+  readonly skippedTotal?: number;
+}
+
+/** Fills a fresh round's ranker from candidates scored somewhere else. */
+export type RankCandidates = (ranker: Ranker, setup: RankSetup) => Promise<PoolRanking>;
 
 /** What finishing an open round needs: no scorer, no pool. */
 export type ResumeRoundOptions = Pick<RunRoundOptions, 'ledger' | 'sink' | 'budget' | 'hooks' | 'dryRun'>;
@@ -138,13 +179,28 @@ async function runFreshRound(options: RunRoundOptions): Promise<RoundReport> {
 
   const mustChoose = options.diversity === true || options.maxClassShare != null || cost.variable;
   const roundSlots = Math.floor(before.roundCap / cost.minCost + 1e-9);
-  const ranker = new Ranker(policy, roundSlots * (mustChoose ? (options.shortlistFactor ?? 5) : 1));
-  const costs = costedSource(options.source, cost);
-  const { total, alreadySelected, skipped } = await rankPool(options, ranker, costs);
+  const capacity = roundSlots * (mustChoose ? (options.shortlistFactor ?? 5) : 1);
+  const ranker = new Ranker(policy, capacity);
+  const recorder = ledgerRecorder(ledger, options.dryRun ?? false);
+  const setup: RankSetup = {
+    excluded: ledger.selectedIds(),
+    cost,
+    capacity,
+    round: nextRound(ledger),
+    record: recorder,
+    ...(signal === undefined ? {} : { signal }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  };
+  const ranking = options.rankCandidates
+    ? await options.rankCandidates(ranker, setup)
+    : await rankScored(localScorer(options), options.source, ranker, setup);
+  recorder.flush();
+  const { total, alreadySelected, skipped } = ranking;
+  const skippedTotal = ranking.skippedTotal ?? skipped.length;
   await options.hooks?.at?.('after-score', null);
 
   const shortlist = ranker.shortlist();
-  if (shortlist.length === 0) throw nothingToSelect(options.source, total, alreadySelected, skipped);
+  if (shortlist.length === 0) throw nothingToSelect(options.source, total, alreadySelected, skipped, skippedTotal);
   const batch = selectBatch(shortlist, {
     capacity: before.roundCap,
     diversity: options.diversity ?? false,
@@ -153,8 +209,8 @@ async function runFreshRound(options: RunRoundOptions): Promise<RoundReport> {
   if (batch.picked.length === 0) throw nothingFits(before, shortlist, options.maxClassShare ?? null);
   const counts: RoundCounts = {
     seen: total,
-    ranked: total - skipped.length - alreadySelected,
-    skipped: skipped.length,
+    ranked: total - skippedTotal - alreadySelected,
+    skipped: skippedTotal,
     alreadySelected,
     shortlisted: shortlist.length,
     overCapacity: batch.overCapacity,
@@ -180,7 +236,7 @@ async function runFreshRound(options: RunRoundOptions): Promise<RoundReport> {
       configDigest: options.configDigest,
       modelDigest: options.modelDigest,
       budgetUnit: limits.unit,
-      details: { ...options.details, counts, skipped: skipped.slice(0, RECORDED_SKIPS), skippedTotal: skipped.length },
+      details: { ...options.details, counts, skipped: skipped.slice(0, RECORDED_SKIPS), skippedTotal },
     },
     selections,
     limits,
@@ -192,55 +248,74 @@ async function runFreshRound(options: RunRoundOptions): Promise<RoundReport> {
 }
 
 /**
- * Streams the pool through the scorer into the ranker: samples selected in earlier rounds are passed
- * over, unusable ones collected with their reason; seen samples are recorded in the ledger in batches.
+ * Streams a pool through a scorer into a ranker: samples in `setup.excluded` are passed over, unusable
+ * ones collected with their reason, and each one told to `setup.record`. A local round ranks its whole
+ * pool this way; a distributed worker ranks its shard.
  */
-async function rankPool(
-  options: RunRoundOptions,
-  ranker: Ranker,
-  costs: CostedSource,
-): Promise<{ total: number; alreadySelected: number; skipped: Skipped[] }> {
-  const { ledger, signal } = options;
-  const excluded = ledger.selectedIds();
+export async function rankScored(scorer: Scorer, source: PoolSource, ranker: Ranker, setup: Omit<RankSetup, 'capacity' | 'round'>): Promise<PoolRanking> {
+  const { excluded, record } = setup;
+  const costs = costedSource(source, setup.cost);
   const skipped: Skipped[] = [];
-  const seen: { id: string; uri: string }[] = [];
-  const failed: { id: string; uri: string; reason: string }[] = [];
   let total = 0;
   let alreadySelected = 0;
-  const flush = (force: boolean) => {
-    if (options.dryRun) return;
-    if (force || seen.length >= SEEN_BATCH) ledger.recordScored(seen.splice(0));
-    if (force || failed.length >= SEEN_BATCH) ledger.recordFailed(failed.splice(0));
-  };
-  const scoring = options.scorer(costs.source, {
-    ...(signal === undefined ? {} : { signal }),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  const scoring = scorer(costs.source, {
+    ...(setup.signal === undefined ? {} : { signal: setup.signal }),
+    ...(setup.onProgress === undefined ? {} : { onProgress: setup.onProgress }),
   });
   for await (const event of scoring) {
     total++;
     if (event.kind === 'skipped') {
       costs.forget(event.skipped.uri);
       skipped.push(event.skipped);
-      if (event.skipped.id !== null) failed.push({ id: event.skipped.id, uri: event.skipped.uri, reason: event.skipped.reason });
-    } else {
-      const { result } = event;
-      const cost = costs.take(result.uri);
-      if (excluded.has(result.id)) {
-        alreadySelected++;
-      } else {
-        const outcome = ranker.offer(result, cost);
-        if (outcome.kind === 'skipped') {
-          skipped.push({ uri: result.uri, id: result.id, reason: outcome.reason });
-          failed.push({ id: result.id, uri: result.uri, reason: outcome.reason });
-        } else {
-          seen.push({ id: result.id, uri: result.uri });
-        }
-      }
+      if (event.skipped.id !== null) record.failed({ id: event.skipped.id, uri: event.skipped.uri, reason: event.skipped.reason });
+      continue;
     }
-    flush(false);
+    const { result } = event;
+    const cost = costs.take(result.uri);
+    if (excluded.has(result.id)) {
+      alreadySelected++;
+      continue;
+    }
+    const outcome = ranker.offer(result, cost);
+    if (outcome.kind === 'skipped') {
+      skipped.push({ uri: result.uri, id: result.id, reason: outcome.reason });
+      record.failed({ id: result.id, uri: result.uri, reason: outcome.reason });
+    } else {
+      record.scored({ id: result.id, uri: result.uri });
+    }
   }
-  flush(true);
   return { total, alreadySelected, skipped };
+}
+
+function localScorer(options: RunRoundOptions): Scorer {
+  if (options.scorer === undefined) throw errors.internal('runRound needs a scorer or rankCandidates');
+  return options.scorer;
+}
+
+/** Writes seen samples to the ledger in batches of SEEN_BATCH; `flush` writes the rest. */
+function ledgerRecorder(ledger: Ledger, dryRun: boolean): SeenRecorder & { flush(): void } {
+  const seen: { id: string; uri: string }[] = [];
+  const failed: { id: string; uri: string; reason: string }[] = [];
+  const write = (force: boolean) => {
+    if (dryRun) return;
+    if (force || seen.length >= SEEN_BATCH) ledger.recordScored(seen.splice(0));
+    if (force || failed.length >= SEEN_BATCH) ledger.recordFailed(failed.splice(0));
+  };
+  return {
+    scored(sample) {
+      seen.push({ id: sample.id, uri: sample.uri });
+      write(false);
+    },
+    failed(sample) {
+      failed.push({ id: sample.id, uri: sample.uri, reason: sample.reason });
+      write(false);
+    },
+    flush: () => write(true),
+  };
+}
+
+function nextRound(ledger: Ledger): number {
+  return (ledger.rounds().at(-1)?.id ?? 0) + 1;
 }
 
 /** Pushes an open round's selections (idempotently) and marks it queued. */
@@ -281,7 +356,7 @@ function preview(
   skipped: readonly Skipped[],
   counts: RoundCounts,
 ): RoundReport {
-  const round = (options.ledger.rounds().at(-1)?.id ?? 0) + 1;
+  const round = nextRound(options.ledger);
   const roundSpent = selections.reduce((sum, s) => sum + s.cost, 0);
   return {
     round,
@@ -300,20 +375,21 @@ function emptyCounts(): RoundCounts {
   return { seen: 0, ranked: 0, skipped: 0, alreadySelected: 0, shortlisted: 0, overCapacity: 0, overQuota: 0 };
 }
 
-function nothingToSelect(source: PoolSource, total: number, alreadySelected: number, skipped: readonly Skipped[]): RprError {
+function nothingToSelect(source: PoolSource, total: number, alreadySelected: number, skipped: readonly Skipped[], skippedTotal: number): RprError {
   const where = source.description;
   if (total === 0) return new RprError('RPR_POOL_EMPTY', `the pool (${where}) has no images; add images or pass another --pool`, { pool: where });
-  if (skipped.length === 0) {
+  if (skippedTotal === 0) {
     return new RprError(
       'RPR_POOL_EMPTY',
       `every image in the pool (${where}) was selected in an earlier round (${alreadySelected}); add new images to select more`,
       { pool: where, alreadySelected },
     );
   }
+  const first = skipped[0];
   return new RprError(
     'RPR_POOL_EMPTY',
-    `no image in the pool (${where}) could be used: ${skipped.length} skipped (first: ${skipped[0]!.uri}: ${skipped[0]!.reason})${alreadySelected > 0 ? `, ${alreadySelected} selected before` : ''}`,
-    { pool: where, skipped: skipped.length },
+    `no image in the pool (${where}) could be used: ${skippedTotal} skipped${first ? ` (first: ${first.uri}: ${first.reason})` : ''}${alreadySelected > 0 ? `, ${alreadySelected} selected before` : ''}`,
+    { pool: where, skipped: skippedTotal },
   );
 }
 

@@ -5,16 +5,17 @@
 import { existsSync } from 'node:fs';
 import type { LoadedConfig, ResolvedConfig } from '../config/index.js';
 import { errors } from '../errors/index.js';
+import type { CreateScorerOptions } from '../metrics/index.js';
 import type { ScoreProgress, Scorer } from '../metrics/types.js';
-import { createPolicy } from '../policy/index.js';
-import { createPoolSource, ensureDemoPool } from '../pool/index.js';
+import { createPolicy, type PolicyOptions } from '../policy/index.js';
+import { createPoolSource, ensureDemoPool, preprocessingDigest } from '../pool/index.js';
 import { createSink, sinkNames, type Sink } from '../sinks/index.js';
 import { assertBudgetLeft, budgetStatus } from './budget.js';
 import { imageCost } from './image-cost.js';
 import { Ledger } from './ledger.js';
 import { openLeasedLedger } from './leased-ledger.js';
 import type { LeaseHolder } from './ledger-types.js';
-import { resumeRound, runRound, type RoundHooks, type RoundReport } from './run-round.js';
+import { resumeRound, runRound, type RankCandidates, type RoundHooks, type RoundReport } from './run-round.js';
 
 /** A scoring session as a round needs it: createScorer's, or a test double's. */
 export interface ScoringSessionLike {
@@ -23,10 +24,25 @@ export interface ScoringSessionLike {
   readonly backend: string;
   /** The model's class names in class-index order, when it declares them. */
   readonly classNames?: readonly string[];
+  /** Digest of the preprocessing images get, when known (distributed workers must match it). */
+  readonly preprocessingDigest?: string;
   close(): Promise<void>;
 }
 
 export type OpenScoring = (config: ResolvedConfig) => Promise<ScoringSessionLike>;
+
+/** What a round scored elsewhere (the distributed coordinator) is told once the model is loaded. */
+export interface RemoteRankingContext {
+  readonly config: ResolvedConfig;
+  readonly configDigest: string;
+  /** The pool's directory or manifest, to be listed (not read) by whoever shards it. */
+  readonly poolSpec: string;
+  /** The coordinator's own scoring session: its model and preprocessing digests are what workers must match. */
+  readonly session: ScoringSessionLike;
+}
+
+/** Opens what fills a fresh round's ranker with candidates scored elsewhere. */
+export type RemoteRanking = (context: RemoteRankingContext) => Promise<RankCandidates>;
 
 export interface SelectRoundOptions {
   readonly loaded: LoadedConfig;
@@ -41,6 +57,11 @@ export interface SelectRoundOptions {
   readonly onStep?: (step: string) => void;
   /** @defaultValue the real scorer, built from the config's model and scoring sections */
   readonly openScoring?: OpenScoring;
+  /**
+   * Scores the pool elsewhere (`select --distributed`): the model is still loaded here, with one
+   * thread, for its digests. @defaultValue the pool is scored on this machine
+   */
+  readonly remoteRanking?: RemoteRanking;
 }
 
 export interface SelectOutcome {
@@ -52,11 +73,7 @@ export interface SelectOutcome {
 export async function selectRound(options: SelectRoundOptions): Promise<SelectOutcome> {
   const { config, secrets, digest } = options.loaded;
   const dryRun = options.dryRun ?? false;
-  const policy = createPolicy(config.policy.name, {
-    k: config.policy.k ?? Math.max(...config.scoring.ks),
-    seed: config.policy.seed,
-    hybrid: config.policy.hybrid,
-  });
+  const policy = createPolicy(config.policy.name, configuredPolicyOptions(config));
   const budget = { ...config.budget };
   const held = dryRun ? null : await openLeasedLedger(config, options);
   // A dry run on a fresh directory must not create the ledger: an empty in-memory one reads the same.
@@ -75,9 +92,12 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
     }
     assertBudgetLeft(budgetStatus(budget, ledger.spent()), imageCost(budget.unit, budget.cost).minCost);
     if (config.pool.demo) options.onStep?.(`preparing the demo pool in ${config.pool.path}`);
-    const source = await createPoolSource(config.pool.demo ? await ensureDemoPool(config.pool.path) : config.pool.path);
+    const poolSpec = config.pool.demo ? await ensureDemoPool(config.pool.path) : config.pool.path;
+    const source = await createPoolSource(poolSpec);
     options.onStep?.(`loading the model ${config.model.path}`);
-    session = await (options.openScoring ?? openConfiguredScoring)(config);
+    const scoringConfig = options.remoteRanking ? { ...config, model: { ...config.model, workers: 1 } } : config;
+    session = await (options.openScoring ?? openConfiguredScoring)(scoringConfig);
+    const rankCandidates = await options.remoteRanking?.({ config, configDigest: digest, poolSpec, session });
     sink = dryRun
       ? previewSink(config.sink.name)
       : await createSink({
@@ -91,6 +111,7 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
       sink,
       scorer: session.scorer,
       source,
+      ...(rankCandidates ? { rankCandidates } : {}),
       policy,
       budget,
       diversity: config.policy.diversity.enabled,
@@ -129,7 +150,25 @@ async function openConfiguredScoring(config: ResolvedConfig): Promise<ScoringSes
   if (!isBackendChoice(backend)) {
     throw errors.config(`model.backend '${backend}' is not a backend; use one of ${BACKEND_CHOICES.join(', ')}`, { key: 'model.backend' });
   }
-  const session = await createScorer({
+  const session = await createScorer({ ...configuredScorerOptions(config), backend, engine: config.model.engine });
+  return {
+    scorer: session.scorer,
+    modelDigest: session.modelDigest,
+    backend: session.backend,
+    ...(session.model.metadata?.classNames ? { classNames: session.model.metadata.classNames } : {}),
+    preprocessingDigest: preprocessingDigest(session.preprocessing),
+    close: () => session.close(),
+  };
+}
+
+/** The policy options a configuration asks for (distributed workers rank their shards with the same). */
+export function configuredPolicyOptions(config: ResolvedConfig): PolicyOptions {
+  return { k: config.policy.k ?? Math.max(...config.scoring.ks), seed: config.policy.seed, hybrid: config.policy.hybrid };
+}
+
+/** The scorer a configuration asks for, less the backend; distributed workers get the same options, less their own machine's. */
+export function configuredScorerOptions(config: ResolvedConfig): Omit<CreateScorerOptions, 'backend'> {
+  return {
     modelPath: config.model.path,
     mode: config.scoring.mode,
     ks: config.scoring.ks,
@@ -137,15 +176,7 @@ async function openConfiguredScoring(config: ResolvedConfig): Promise<ScoringSes
     ...(config.scoring.referenceDir ? { referenceDir: config.scoring.referenceDir } : {}),
     cachePath: config.cache.path,
     preprocessing: config.preprocessing,
-    backend,
     workers: config.model.workers,
-  });
-  return {
-    scorer: session.scorer,
-    modelDigest: session.modelDigest,
-    backend: session.backend,
-    ...(session.model.metadata?.classNames ? { classNames: session.model.metadata.classNames } : {}),
-    close: () => session.close(),
   };
 }
 

@@ -1,17 +1,35 @@
+import { dirname, join, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
 import { createSink } from '../sinks/index.js';
+import { exportLabels } from './export-labels.js';
 import type { LeaseHolder } from './ledger-types.js';
 import { openLeasedLedger } from './leased-ledger.js';
 import { syncLabels, type SyncReport } from './sync-labels.js';
 import { configuredClassNames } from './select-round.js';
 
-/** `sync` as a library call: pulls labels from the configured sink into the configured ledger. */
+/** The name of the labels file `sync` writes beside the ledger unless told otherwise. */
+export const LABELS_FILE = 'labels.jsonl';
+
+export interface ConfiguredSyncReport extends SyncReport {
+  /** The JSON-lines file of labels for training (see export-labels.ts). */
+  readonly labelsPath: string;
+  /** Labels appended to it by this sync. */
+  readonly exported: number;
+}
+
+/**
+ * `sync` as a library call: pulls labels from the configured sink into the configured ledger, then
+ * appends the newly labeled images to the labels file.
+ */
 export async function syncFromConfig(options: {
   readonly loaded: LoadedConfig;
+  /** The labels file. @defaultValue labels.jsonl beside the ledger */
+  readonly labelsPath?: string;
   readonly signal?: AbortSignal;
   readonly onTakeover?: (previous: LeaseHolder, why: string) => void;
-}): Promise<SyncReport> {
+}): Promise<ConfiguredSyncReport> {
   const { config, secrets } = options.loaded;
+  const labelsPath = resolve(options.labelsPath ?? join(dirname(config.ledger.path), LABELS_FILE));
   const held = await openLeasedLedger(config, { ...options, mustExist: true });
   try {
     const classNames = await configuredClassNames(config);
@@ -21,11 +39,14 @@ export async function syncFromConfig(options: {
       modelDigest: held.ledger.rounds().at(-1)?.modelDigest ?? '',
       ...(classNames ? { classNames } : {}),
     });
+    let report: SyncReport;
     try {
-      return await syncLabels({ ledger: held.ledger, sink });
+      report = await syncLabels({ ledger: held.ledger, sink });
     } finally {
       await sink.close();
     }
+    const exported = await exportLabels(held.ledger, labelsPath);
+    return { ...report, labelsPath, exported: exported.appended };
   } finally {
     held.close();
   }

@@ -5,7 +5,7 @@
 import type { Secrets, SinkConfig } from '../config/index.js';
 import { RprError, errors } from '../errors/index.js';
 import { SECRET_ENV } from '../config/index.js';
-import { createLabelStudioSink } from './label-studio/index.js';
+import { createLabelStudioSink, registerLabelStudioPoolSource } from './label-studio/index.js';
 import { JsonlSink } from './jsonl/index.js';
 import type { Sink } from './sink.js';
 
@@ -22,6 +22,9 @@ export interface SinkContext {
 }
 
 export type SinkFactory = (context: SinkContext) => Promise<Sink>;
+
+// A Label Studio project is also a pool (`--pool label-studio:<project>`), wherever sinks are available.
+registerLabelStudioPoolSource();
 
 /** Label Studio from the config's labelStudio section and LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY. */
 const labelStudio: SinkFactory = async ({ config, secrets, modelDigest, classNames, env }) => {

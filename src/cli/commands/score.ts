@@ -10,6 +10,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { RprError } from '../../errors/index.js';
 import { SCORING_MODES, SVD_METHODS, createScorer } from '../../metrics/index.js';
 import type { ScoreEvent, ScoringMode, SvdMethod } from '../../metrics/index.js';
+import { ENGINE_CHOICES } from '../../model/load-model.js';
+import type { EngineChoice } from '../../model/load-model.js';
 import { BACKEND_CHOICES } from '../../model/tf-runtime.js';
 import type { BackendChoice } from '../../model/tf-runtime.js';
 import { createPoolSource, ensureDemoPool } from '../../pool/index.js';
@@ -25,6 +27,7 @@ export interface ScoreArgs extends GlobalArgs {
   svd: string;
   out?: string;
   backend: string;
+  engine: string;
   cache: string | false;
   squared: boolean;
   complement: boolean;
@@ -73,13 +76,14 @@ export function scoreCommand(ctx: CliContext): CommandModule<GlobalArgs, ScoreAr
   describe: 'Score every image of a pool by its Right Projection Ratio (one JSON line per image)',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', describe: 'TF.js LayersModel: a directory with model.json, or the file (default: the bundled MNIST model)' })
+      .option('model', { type: 'string', describe: 'TF.js LayersModel: a directory with model.json, or the file; or an ONNX model (.onnx) (default: the bundled MNIST model)' })
       .option('pool', { type: 'string', describe: 'Images to score: a directory (recursive; png, jpg, jpeg, webp) or a manifest (.jsonl, .csv, .txt of paths or http(s) URLs) (default: the bundled MNIST demo pool)' })
       .option('mode', { type: 'string', default: 'per-sample', choices: SCORING_MODES, describe: 'per-sample: SVD of A[x] at every image; reference: one basis from --reference, then one projection per image (no network pass)' })
       .option('reference', { type: 'string', describe: 'Reference images for --mode reference (e.g. the labeled set): a directory or manifest' })
       .option('k', { type: 'string', default: '1,5,10', describe: 'Ranks k of RPR_k, comma-separated' })
       .option('svd', { type: 'string', default: 'auto', choices: SVD_METHODS, describe: 'auto: exact when the model has at most 256 outputs, randomized above; exact | randomized | lanczos' })
       .option('out', { type: 'string', describe: 'Write the JSON lines to this file instead of stdout' })
+      .option('engine', { type: 'string', default: 'auto', choices: ENGINE_CHOICES, describe: 'Engine running the network: auto takes onnxruntime when onnxruntime-node loads, else tfjs' })
       .option('backend', { type: 'string', default: 'auto', choices: BACKEND_CHOICES, describe: 'TF.js backend: auto takes tensorflow (tfjs-node, if installed), else wasm, else cpu' })
       .option('cache', { type: 'string', default: '.rpr-select/cache.sqlite', describe: 'SVD/score cache (SQLite); --no-cache to disable' })
       .option('squared', { type: 'boolean', default: false, describe: 'Report the energy fraction ‖V_kᵀx‖²/‖x‖²' })
@@ -94,6 +98,7 @@ export function scoreCommand(ctx: CliContext): CommandModule<GlobalArgs, ScoreAr
     const mode = oneOf<ScoringMode>('mode', args.mode, SCORING_MODES);
     const svd = oneOf<SvdMethod>('svd', args.svd, SVD_METHODS);
     const backend = oneOf<BackendChoice>('backend', args.backend, BACKEND_CHOICES);
+    const engine = oneOf<EngineChoice>('engine', args.engine, ENGINE_CHOICES);
     const ks = parseKs(args.k);
     const at = (path: string) => resolve(ctx.cwd, path);
     const poolSpec = args.pool && !/^[a-z][a-z0-9+.-]*:/i.test(args.pool) ? at(args.pool) : (args.pool ?? (await ensureDemoPool(at('.rpr-select/demo-pool'))));
@@ -107,6 +112,7 @@ export function scoreCommand(ctx: CliContext): CommandModule<GlobalArgs, ScoreAr
       ks,
       svd,
       backend,
+      engine,
       ...(args.reference ? { referenceDir: at(args.reference) } : {}),
       ...(args.cache ? { cachePath: at(args.cache) } : {}),
       squared: args.squared,

@@ -2,9 +2,12 @@
  * `rpr-select select`: one acquisition round. Scores the pool, picks images within the budget with
  * the policy, hands them to the sink, and records everything in the ledger; an interrupted round is
  * finished by the next run. `--json` prints one object (see format-select.ts); otherwise a summary.
- * For tests, RPR_TEST_PAUSE_AT stops it at a chosen step (see test-pause.ts).
+ * For tests, RPR_TEST_PAUSE_AT stops it at a chosen step (see test-pause.ts). With --distributed the
+ * pool is scored by `rpr-select worker` processes through BullMQ on Redis (see src/distributed).
  */
 import type { Argv, CommandModule } from 'yargs';
+import type { Coordinator } from '../../distributed/index.js';
+import { errors } from '../../errors/index.js';
 import { selectRound } from '../../rounds/index.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv, scoringProgress } from '../command-env.js';
@@ -16,6 +19,9 @@ export const SELECT_FLAGS = Object.keys(CONFIG_FLAGS) as ConfigFlag[];
 
 export interface SelectArgs extends GlobalArgs {
   readonly dryRun?: boolean;
+  readonly distributed?: string;
+  readonly shardSize?: string;
+  readonly redisQueue?: string;
   readonly [flag: string]: unknown;
 }
 
@@ -26,9 +32,13 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
     builder: (y: Argv<GlobalArgs>) =>
       withConfigFlags(y, SELECT_FLAGS)
         .option('dry-run', { type: 'boolean', describe: 'Score and select, but write nothing to the ledger or the sink' })
+        .option('distributed', { type: 'string', describe: 'Score on worker processes through BullMQ on this Redis (redis://HOST:PORT); start them with: rpr-select worker --redis URL' })
+        .option('shard-size', { type: 'string', describe: 'Pool entries per job with --distributed (default 1000)' })
+        .option('redis-queue', { type: 'string', describe: "BullMQ queue name with --distributed (default 'rpr-select'); workers must use the same" })
         .example('$0 select', 'a round on the demo pool with the bundled model (no config needed)')
         .example('$0 select --config rpr.yaml --json', 'a configured round, result as one JSON object')
         .example('$0 select --pool ./images --budget 500 --round-size 50 --policy entropy', 'configured from flags alone')
+        .example('$0 select --pool /shared/images --distributed redis://10.0.0.5:6379', 'scored by the workers connected to that Redis')
         .epilogue(
           'Exit status: 0 done, 2 bad usage or config, 3 budget spent, 4 ledger held by another run, 5 sink unreachable or refused, 1 other failures.',
         ) as Argv<SelectArgs>,
@@ -37,6 +47,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
       const loaded = await loadCliConfig(ctx, args, SELECT_FLAGS);
       const progress = scoringProgress(ctx, args);
       const hooks = testPauseHooks(ctx);
+      const coordinator = args.distributed === undefined ? null : await openCoordinator(args, (line) => log.info(line));
       let outcome;
       try {
         outcome = await selectRound({
@@ -48,12 +59,40 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
           onTakeover: (previous, why) => log.warn(`took over the ledger from pid ${previous.pid} on ${previous.host}: ${why}`),
           ...(hooks ? { hooks } : {}),
           ...(ctx.openScoring ? { openScoring: ctx.openScoring } : {}),
+          ...(coordinator ? { remoteRanking: coordinator.ranking } : {}),
         });
       } finally {
         progress.done();
       }
-      if (args.json) ctx.stdout.write(`${JSON.stringify(selectJson(outcome, loaded.config))}\n`);
-      else if (!args.quiet) ctx.stdout.write(selectSummary(outcome, loaded.config));
+      // The round is in the ledger: its jobs' results are no longer needed in Redis.
+      if (coordinator && !outcome.report.dryRun) await coordinator.finish().catch((error: unknown) => log.warn(`could not remove the round's jobs from Redis: ${String(error)}`));
+      const distributed = coordinator?.report() ?? null;
+      if (args.json) ctx.stdout.write(`${JSON.stringify({ ...selectJson(outcome, loaded.config), ...(coordinator ? { distributed } : {}) })}\n`);
+      else if (!args.quiet) {
+        ctx.stdout.write(selectSummary(outcome, loaded.config));
+        if (distributed) {
+          const rates = distributed.workers.map((w) => `${w.worker} ${w.shards} shards ${w.imagesPerSecond.toFixed(1)} images/s`);
+          ctx.stdout.write(`  distributed: ${distributed.shards} shards on ${distributed.workers.length} workers (${rates.join(', ')})\n`);
+        }
+      }
     },
   };
+}
+
+/** The coordinator of `--distributed`; BullMQ is loaded only when asked for. */
+async function openCoordinator(args: SelectArgs, info: (line: string) => void): Promise<Coordinator> {
+  const { Coordinator, DEFAULT_QUEUE, parseRedisUrl } = await import('../../distributed/index.js');
+  const shardSize = args.shardSize === undefined ? undefined : Number(args.shardSize);
+  if (shardSize !== undefined && !(Number.isInteger(shardSize) && shardSize > 0)) {
+    throw errors.usage(`--shard-size must be a positive integer (got '${args.shardSize}')`, { flag: 'shard-size' });
+  }
+  return new Coordinator({
+    redis: parseRedisUrl(args.distributed!, '--distributed'),
+    ...(args.redisQueue ? { queue: args.redisQueue } : {}),
+    ...(shardSize ? { shardSize } : {}),
+    onProgress: (p) =>
+      info(`shards ${p.shardsDone}/${p.shardsTotal ?? '?'} done, ${p.images} images scored, ${p.imagesPerSecond.toFixed(1)} images/s across ${p.workers} workers`),
+    onEnqueued: (e) => info(`round ${e.round}: ${e.shards} shards on queue '${args.redisQueue ?? DEFAULT_QUEUE}'${e.reused > 0 ? `, ${e.reused} already scored by an earlier run` : ''}`),
+    onNotice: info,
+  });
 }

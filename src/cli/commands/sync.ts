@@ -1,6 +1,7 @@
 /** `rpr-select sync`: pull labels back from the sink, mark images labeled, close finished rounds. */
+import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { syncFromConfig } from '../../rounds/index.js';
+import { LABELS_FILE, syncFromConfig } from '../../rounds/index.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv } from '../command-env.js';
 import { loadCliConfig, withConfigFlags, type ConfigFlag } from '../config-flags.js';
@@ -8,6 +9,7 @@ import { loadCliConfig, withConfigFlags, type ConfigFlag } from '../config-flags
 const FLAGS: readonly ConfigFlag[] = ['ledger', 'sink', 'queue', 'ls-project', 'ls-url', 'wait', 'model'];
 
 interface SyncArgs extends GlobalArgs {
+  readonly labelsOut?: string;
   readonly [flag: string]: unknown;
 }
 
@@ -16,14 +18,20 @@ export function syncCommand(ctx: CliContext): CommandModule<GlobalArgs, SyncArgs
     command: 'sync',
     describe: 'Pull finished labels from the sink into the ledger and close finished rounds',
     builder: (y: Argv<GlobalArgs>) =>
-      withConfigFlags(y, FLAGS).epilogue(
-        'With the jsonl sink, labels are read from <queue>.labels.jsonl beside the queue (queue.jsonl → queue.labels.jsonl): one line per image, {"id": "<sample id>", "label": …, "annotator"?: …, "time"?: …}, or {"id": …, "status": "skipped"}.',
-      ) as Argv<SyncArgs>,
+      withConfigFlags(y, FLAGS)
+        .option('labels-out', {
+          type: 'string',
+          describe: `JSON-lines file the labeled images are appended to for training, one line each: id, uri, label, annotator, time (default: ${LABELS_FILE} beside the ledger)`,
+        })
+        .epilogue(
+          'With the jsonl sink, labels are read from <queue>.labels.jsonl beside the queue (queue.jsonl → queue.labels.jsonl): one line per image, {"id": "<sample id>", "label": …, "annotator"?: …, "time"?: …}, or {"id": …, "status": "skipped"}.',
+        ) as Argv<SyncArgs>,
     handler: async (args) => {
       const { log } = commandEnv(ctx, args);
       const loaded = await loadCliConfig(ctx, args, FLAGS);
       const report = await syncFromConfig({
         loaded,
+        ...(args.labelsOut ? { labelsPath: resolve(ctx.cwd, args.labelsOut) } : {}),
         signal: ctx.signal,
         onTakeover: (previous, why) => log.warn(`took over the ledger from pid ${previous.pid} on ${previous.host}: ${why}`),
       });
@@ -34,7 +42,8 @@ export function syncCommand(ctx: CliContext): CommandModule<GlobalArgs, SyncArgs
         ctx.stdout.write(`${JSON.stringify(report)}\n`);
       } else if (!args.quiet) {
         const closed = report.closedRounds.length > 0 ? `; closed round${report.closedRounds.length > 1 ? 's' : ''} ${report.closedRounds.join(', ')}` : '';
-        ctx.stdout.write(`synced: ${report.labeled} newly labeled, ${report.skipped} skipped by annotators, ${report.unchanged} already recorded${closed}\n`);
+        const exported = report.exported > 0 ? `; ${report.exported} label${report.exported > 1 ? 's' : ''} appended to ${report.labelsPath}` : '';
+        ctx.stdout.write(`synced: ${report.labeled} newly labeled, ${report.skipped} skipped by annotators, ${report.unchanged} already recorded${closed}${exported}\n`);
       }
     },
   };

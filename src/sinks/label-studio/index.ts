@@ -1,6 +1,7 @@
 export { LabelStudioSink, createLabelStudioSink, SINK_DEFAULTS } from './label-studio-sink.js';
 export type { LabelStudioSinkOptions, PushOptions } from './label-studio-sink.js';
 export { LabelStudioPoolSource } from './label-studio-pool-source.js';
+export { LABEL_STUDIO_POOL_KIND, labelStudioPoolKind, registerLabelStudioPoolSource } from './register-pool-source.js';
 export type { LabelStudioPoolSourceOptions } from './label-studio-pool-source.js';
 export { startMlBackend } from './ml-backend-server.js';
 export type { MlBackend, MlBackendOptions, ScoreImages, ImageVerdict, TaskImageBytes } from './ml-backend-server.js';

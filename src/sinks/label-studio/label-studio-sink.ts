@@ -2,8 +2,10 @@
  * The Label Studio sink: selected images become tasks (with the model's prediction and score) in one
  * project, imported in batches. Label Studio does not de-duplicate imports, so before the first import of
  * a batch (when the round may have been partly pushed) and before any retry, the project is asked which
- * sample ids it already holds and only the rest is sent (task-import.ts). Every item ends with exactly
- * one task.
+ * sample ids it already holds and only the rest is sent (task-import.ts). An image given by URL that a
+ * task of the project already shows (a pool read from the same project) is attached to that task: it gets
+ * the sample id and the prediction, not a second task (task-attach.ts). Every item ends with exactly one
+ * task.
  */
 import PQueue from 'p-queue';
 import { RprError } from '../../errors/index.js';
@@ -13,7 +15,9 @@ import { imageRefFor, storageDirectories, type ImageRef } from './image-url.js';
 import { annotatorId, labelRecordOf } from './label-records.js';
 import { choicesResult } from './labeling-config.js';
 import { ensureLocalFilesStorage, resolveProject, type ResolvedProject } from './project.js';
+import { attachToExistingTasks } from './task-attach.js';
 import { TaskImporter, type ImportItem, type PredictionBody } from './task-import.js';
+import type { LookupOptions } from './task-lookup.js';
 import { FINISHED_TASKS, SAMPLE_ID_FIELD, sampleIdOf, taskPages, type RawAnnotation } from './task-pages.js';
 
 export interface LabelStudioSinkOptions extends LabelStudioClientOptions {
@@ -121,12 +125,17 @@ export class LabelStudioSink implements Sink {
     const reconcile = options.reconcile ?? this.#options.reconcileFirst;
     const queue = new PQueue({ concurrency: this.#options.concurrency });
     let failure: { readonly error: unknown } | null = null;
+    const attach = { client: this.client, projectId: project.id, imageField: project.config.imageField, importer, lookup: this.#lookupOptions() };
     for (let start = 0; start < prepared.length; start += this.#options.batchSize) {
-      const batch = prepared.slice(start, start + this.#options.batchSize).map((p) => p.item);
+      const batch = prepared.slice(start, start + this.#options.batchSize);
       void queue.add(async () => {
         if (failure) return;
         try {
-          await importer.importBatch(batch, reconcile, taskIds);
+          // Images given by URL may already be tasks of the project (e.g. a pool read from it): attach those.
+          const remote = batch.filter((p) => p.ref.kind === 'remote').map((p) => p.item);
+          const left = new Set(remote.length > 0 ? await attachToExistingTasks(attach, remote, taskIds) : remote);
+          const toImport = batch.filter((p) => p.ref.kind !== 'remote' || left.has(p.item)).map((p) => p.item);
+          await importer.importBatch(toImport, reconcile, taskIds);
         } catch (error) {
           failure ??= { error };
         }
@@ -181,11 +190,7 @@ export class LabelStudioSink implements Sink {
     this.#project ??= resolveProject(this.client, this.#options.project, this.#options.classNames).then(
       (project) => ({
         project,
-        importer: new TaskImporter(this.client, project.id, {
-          chunkSize: this.#options.lookupChunkSize,
-          pageSize: this.#options.pageSize,
-          importWaitMs: this.#options.importWaitMs,
-        }),
+        importer: new TaskImporter(this.client, project.id, { ...this.#lookupOptions(), importWaitMs: this.#options.importWaitMs }),
       }),
       (error: unknown) => {
         this.#project = null;
@@ -193,6 +198,10 @@ export class LabelStudioSink implements Sink {
       },
     );
     return this.#project;
+  }
+
+  #lookupOptions(): LookupOptions {
+    return { chunkSize: this.#options.lookupChunkSize, pageSize: this.#options.pageSize };
   }
 
   #prepare(item: SinkItem, project: ResolvedProject): { readonly ref: ImageRef; readonly item: ImportItem } {

@@ -108,7 +108,7 @@ export class TaskImporter {
       sent.forEach((item, i) => taskIds.set(item.sampleId, String(ids[i])));
       const expected = sent.reduce((n, item) => n + item.task.predictions.length, 0);
       const made = answer.prediction_count ?? answer.predictions_count;
-      if (typeof made === 'number' && made < expected) await this.#repairPredictions(sent, taskIds);
+      if (typeof made === 'number' && made < expected) await this.ensurePredictions(sent, taskIds);
       return;
     }
     if (typeof answer?.import === 'number') await this.#waitForImport(answer.import);
@@ -122,8 +122,11 @@ export class TaskImporter {
     }
   }
 
-  /** Adds the predictions an import reported as not created, each at most once. */
-  async #repairPredictions(items: readonly ImportItem[], taskIds: ReadonlyMap<string, string>): Promise<void> {
+  /**
+   * Gives each item's task (in `taskIds`) the item's predictions it lacks, one per model version, each
+   * created at most once.
+   */
+  async ensurePredictions(items: readonly ImportItem[], taskIds: ReadonlyMap<string, string>): Promise<void> {
     for (const item of items) {
       const task = Number(taskIds.get(item.sampleId));
       for (const prediction of item.task.predictions) {

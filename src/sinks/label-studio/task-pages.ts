@@ -91,14 +91,14 @@ export async function* taskPages(
 
 /** Tasks whose data carries any of `sampleIds` (an OR of exact matches). */
 export function sampleIdFilters(sampleIds: readonly string[]): TaskFilters {
+  return dataEqualsAny(SAMPLE_ID_FIELD, sampleIds);
+}
+
+/** Tasks whose `data[field]` is one of `values` (an OR of exact matches). */
+export function dataEqualsAny(field: string, values: readonly string[]): TaskFilters {
   return {
     conjunction: 'or',
-    items: sampleIds.map((id) => ({
-      filter: `filter:tasks:data.${SAMPLE_ID_FIELD}`,
-      operator: 'equal',
-      type: 'String',
-      value: id,
-    })),
+    items: values.map((value) => ({ filter: `filter:tasks:data.${field}`, operator: 'equal', type: 'String', value })),
   };
 }
 

@@ -1,0 +1,15 @@
+export { Coordinator } from './coordinator.js';
+export type { CoordinatorOptions, DistributedProgress, DistributedReport } from './coordinator.js';
+export { runShardWorker } from './shard-worker.js';
+export type { ShardWorkerEvent, ShardWorkerOptions, ShardWorkerSummary } from './shard-worker.js';
+export { parseRedisUrl } from './redis-target.js';
+export type { RedisTarget } from './redis-target.js';
+export { checkRedis, redisClientAvailable } from './connect-redis.js';
+export { DEFAULT_QUEUE } from './queue-settings.js';
+export { DEFAULT_SHARD_SIZE, listShards } from './list-shards.js';
+export { scoreShard } from './score-shard.js';
+export type { ScoreShardOptions } from './score-shard.js';
+export { ShardMerger } from './merge-shards.js';
+export { SHARD_PROTOCOL } from './shard-job.js';
+export type { Shard, ShardCandidate, ShardEntry, ShardJobData, ShardResult, ShardScoring, WorkerIdentity } from './shard-job.js';
+export type { WorkerThroughput } from './worker-throughput.js';

@@ -1,0 +1,15 @@
+import { parseRedisUrl } from './redis-target.js';
+
+describe('parseRedisUrl', () => {
+  it('keeps the URL and hides its password in the display form', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6379', '--redis')).toEqual({ url: 'redis://127.0.0.1:6379', display: 'redis://127.0.0.1:6379' });
+    const secret = parseRedisUrl('rediss://user:s3cret@cache.example:6380/2', '--redis');
+    expect(secret.url).toBe('rediss://user:s3cret@cache.example:6380/2');
+    expect(secret.display).toBe('rediss://user:***@cache.example:6380/2');
+    expect(secret.display).not.toContain('s3cret');
+  });
+
+  it.each(['127.0.0.1:6379', 'http://127.0.0.1:6379', 'redis://', ''])('refuses %j naming the flag', (value) => {
+    expect(() => parseRedisUrl(value, '--distributed')).toThrow(expect.objectContaining({ code: 'RPR_USAGE', message: expect.stringContaining('--distributed must be a Redis URL') }));
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * The pattern inputs of a linear graph (frozen forward or adjoint) and the grouping of its rows: each of
+ * the B images brings r vectors, held as one batch of N = B·r rows, and a pattern [B, ...] acts on its
+ * image's r rows by broadcasting over a [B, r, ...] view. B and r are read from the graph input's shape
+ * at run time, so one graph serves the Jacobians (r = m) and every operator call (B = 1, r = k).
+ */
+import type { ModelIR } from '../../ir.js';
+import type { GraphBuilder } from './graph-builder.js';
+import type { PatternSpec } from './pattern-specs.js';
+import { patternSpecs } from './pattern-specs.js';
+
+export class LinearPatterns {
+  readonly #b: GraphBuilder;
+  readonly #specs = new Map<number, PatternSpec>();
+  readonly #groupShape: string;
+  readonly #shapes = new Map<string, string>();
+  readonly #views = new Map<string, string>();
+
+  /** Declares every pattern as a graph input; `groupShape` is the int64 [B, r] of the graph's rows. */
+  constructor(b: GraphBuilder, ir: ModelIR, groupShape: string) {
+    this.#b = b;
+    this.#groupShape = groupShape;
+    for (const spec of patternSpecs(ir)) {
+      this.#specs.set(spec.node, spec);
+      b.input(spec.name, spec.elem, ['batch', ...spec.dims]);
+    }
+  }
+
+  has(node: number): boolean {
+    return this.#specs.has(node);
+  }
+
+  spec(node: number): PatternSpec {
+    return this.#specs.get(node)!;
+  }
+
+  /** [B, r, ...dims] as an int64 shape tensor. */
+  grouped(dims: readonly number[]): string {
+    const key = dims.join(',');
+    let s = this.#shapes.get(key);
+    if (!s) {
+      s = this.#b.op('Concat', [this.#groupShape, this.#b.int64s(dims)], { axis: 0 });
+      this.#shapes.set(key, s);
+    }
+    return s;
+  }
+
+  /** Rows x (graph dims `dims`) as [B, r, ...dims]. */
+  group(x: string, dims: readonly number[]): string {
+    return this.#b.op('Reshape', [x, this.grouped(dims)]);
+  }
+
+  /** The node's pattern as [B, 1, ...dims] (its own dims by default), broadcasting over each image's rows. */
+  view(node: number, dims: readonly number[] = this.spec(node).dims): string {
+    const key = `${node}:${dims.join(',')}`;
+    let v = this.#views.get(key);
+    if (!v) {
+      v = this.#b.op('Reshape', [this.spec(node).name, this.#b.int64s([-1, 1, ...dims])]);
+      this.#views.set(key, v);
+    }
+    return v;
+  }
+
+  /** Rows x (graph dims `dims`, broadcasting against the pattern's) times their image's pattern. */
+  scale(x: string, dims: readonly number[], node: number): string {
+    const b = this.#b;
+    const product = b.op('Mul', [this.group(x, dims), this.view(node)]);
+    return b.op('Reshape', [product, b.int64s([-1, ...this.spec(node).dims])]);
+  }
+}

@@ -1,0 +1,142 @@
+/** @jest-environment ./test/fixtures/onnx/ort-jest-environment.cjs */
+/**
+ * The ONNX Runtime engine against two independent references on every architecture of the core's
+ * tests: TF.js running the same IR (forward, A v, Aᵀu, c[x], per-sample RPR) and tf.grad on the
+ * original TF.js model (A[x] row by row). Its own adjoint must pass the adjoint test, and its max-pool
+ * switches must follow the first-maximum rule on a real digit whose flat background makes ties common.
+ */
+import { scorePerSample } from '../../src/metrics/per-sample.js';
+import { OnnxExecutor } from '../../src/model/executors/onnx/onnx-executor.js';
+import { TfjsExecutor } from '../../src/model/executors/tfjs/tfjs-executor.js';
+import { layersModelToIR } from '../../src/model/frontends/layers-model-frontend.js';
+import type { ModelIR } from '../../src/model/ir.js';
+import { sizeOf } from '../../src/model/ir.js';
+import { initBackend, tf, tfl } from '../../src/model/tf-runtime.js';
+import { mnistPart } from '../../src/pool/mnist-digits.js';
+import type { Sample } from '../../src/pool/types.js';
+import { createRng } from '../../src/util/rng.js';
+import { ARCHITECTURES, randomImages, seedWeights } from '../fixtures/architectures.js';
+import { autogradVjps, dot, relativeError, rowsTimes, unitRows } from '../fixtures/onnx/compare.js';
+
+const TOLERANCE = 1e-4;
+
+describe.each(ARCHITECTURES)('$name on ONNX Runtime', (arch) => {
+  let model: tfl.LayersModel;
+  let ir: ModelIR;
+  let reference: TfjsExecutor;
+  let onnx: OnnxExecutor;
+
+  beforeAll(async () => {
+    await initBackend('cpu');
+    model = arch.build();
+    ir = layersModelToIR(model);
+    reference = new TfjsExecutor(ir, 'cpu');
+    onnx = await OnnxExecutor.create(ir);
+  });
+  afterAll(() => {
+    onnx.dispose();
+    reference.dispose();
+  });
+
+  it('reproduces the model forward pass', async () => {
+    const x = randomImages(ir.inputShape, 3, 21);
+    const expected = tf.tidy(() => (model.predict(tf.tensor(x, [3, ...ir.inputShape])) as tf.Tensor).dataSync() as Float32Array);
+    expect(relativeError(await onnx.forward(x, 3), expected)).toBeLessThan(TOLERANCE);
+    expect(onnx.backend).toBe('onnxruntime-cpu');
+  });
+
+  it('builds the Jacobians of a batch equal to the TF.js executor, and to tf.grad image by image', async () => {
+    const count = 3;
+    const n = sizeOf(ir.inputShape);
+    const m = ir.outputSize;
+    const x = randomImages(ir.inputShape, count, 22);
+    const lin = await onnx.linearize(x, count);
+    const ref = await reference.linearize(x, count);
+    const jac = await lin.jacobians();
+    expect(relativeError(lin.outputs, ref.outputs)).toBeLessThan(TOLERANCE);
+    expect(relativeError(jac, await ref.jacobians())).toBeLessThan(TOLERANCE);
+    if (!arch.noAutograd) {
+      // Whole rows of A for classifiers, random cotangents for image outputs.
+      const rng = createRng(26);
+      const k = m <= 10 ? m : 3;
+      const us = m <= 10 ? unitRows(m) : Float32Array.from({ length: k * m }, () => rng.normal());
+      for (let b = 0; b < count; b++) {
+        const grad = autogradVjps(model, x.slice(b * n, (b + 1) * n), ir.inputShape, us, k);
+        expect(relativeError(rowsTimes(us, k, jac.subarray(b * m * n, (b + 1) * m * n), m, n), grad)).toBeLessThan(TOLERANCE);
+      }
+    }
+    expect(relativeError(await lin.offsets(), await ref.offsets())).toBeLessThan(TOLERANCE);
+    lin.dispose();
+    ref.dispose();
+  });
+
+  it('gives the per-image operator: A v and Aᵀu equal the TF.js executor and pass the adjoint test', async () => {
+    const n = sizeOf(ir.inputShape);
+    const m = ir.outputSize;
+    const x = randomImages(ir.inputShape, 2, 23);
+    const lin = await onnx.linearize(x, 2);
+    const ref = await reference.linearize(x, 2);
+    const rng = createRng(24);
+    const k = 3;
+    for (let b = 0; b < 2; b++) {
+      const op = lin.operator(b);
+      const refOp = ref.operator(b);
+      const v = Float64Array.from({ length: k * n }, () => rng.normal());
+      const u = Float64Array.from({ length: k * m }, () => rng.normal());
+      const av = await op.matvec(v, k);
+      const atu = await op.rmatvec(u, k);
+      expect(relativeError(av, await refOp.matvec(v, k))).toBeLessThan(TOLERANCE);
+      expect(relativeError(atu, await refOp.rmatvec(u, k))).toBeLessThan(TOLERANCE);
+      for (let j = 0; j < k; j++) {
+        const lhs = dot(av, u, j * m, j * m, m);
+        const rhs = dot(v, atu, j * n, j * n, n);
+        const scale = Math.sqrt(dot(av, av, j * m, j * m, m) * dot(u, u, j * m, j * m, m));
+        expect(Math.abs(lhs - rhs)).toBeLessThan(1e-5 * Math.max(scale, 1e-12));
+      }
+    }
+    lin.dispose();
+    ref.dispose();
+  });
+
+  it('scores per-sample RPR like the TF.js executor', async () => {
+    const count = 2;
+    const n = sizeOf(ir.inputShape);
+    const x = randomImages(ir.inputShape, count, 25);
+    const samples: Sample[] = Array.from({ length: count }, (_, b) => ({ id: `s${b}`, uri: `s${b}`, pixels: x.slice(b * n, (b + 1) * n) }));
+    const options = { ks: [1, 2, 5], svd: 'exact' as const };
+    const ours = await scorePerSample(onnx, samples, options);
+    const theirs = await scorePerSample(reference, samples, options);
+    ours.forEach((r, b) => {
+      for (const k of ['1', '2', '5']) expect(Math.abs(r.rpr![k]! - theirs[b]!.rpr![k]!)).toBeLessThan(1e-3);
+      expect(relativeError(r.sigma!, theirs[b]!.sigma!)).toBeLessThan(TOLERANCE);
+    });
+  });
+});
+
+/** Max-pools straight after a linear conv: on a flat background every window is a tie of equal values. */
+function tieProneCnn(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 3, kernelSize: 3, padding: 'same' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }));
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 10 }));
+  return seedWeights(m, 51);
+}
+
+describe('max-pool switches on a real digit', () => {
+  it('route Aᵀu like tf.grad (the first maximum of each window wins ties)', async () => {
+    await initBackend('cpu');
+    const model = tieProneCnn();
+    const ex = await OnnxExecutor.create(layersModelToIR(model));
+    const digits = mnistPart('test').slice(2, 4);
+    for (const digit of digits) {
+      const lin = await ex.linearize(digit.pixels, 1);
+      const jac = await lin.jacobians();
+      lin.dispose();
+      const grad = autogradVjps(model, digit.pixels, [28, 28, 1], unitRows(10), 10);
+      expect(relativeError(jac, grad)).toBeLessThan(1e-5);
+    }
+    ex.dispose();
+  });
+});

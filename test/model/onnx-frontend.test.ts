@@ -1,0 +1,227 @@
+/** @jest-environment ./test/fixtures/onnx/ort-jest-environment.cjs */
+/**
+ * ONNX models as input. Three PyTorch exports (make-fixtures.py; both of torch.onnx.export's exporters,
+ * one with its default external weight file) read into the IR must (1) reproduce PyTorch's own outputs
+ * on both engines, and (2) have the Jacobians and per-sample RPR of a Keras twin that holds the same
+ * weights, transposed independently by NumPy (and its Jacobian must equal tf.grad of the twin).
+ * Models the IR cannot express stop with RPR_UNSUPPORTED_LAYER naming the node and its op.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RprError } from '../../src/errors/index.js';
+import { scorePerSample } from '../../src/metrics/per-sample.js';
+import { GraphBuilder } from '../../src/model/executors/onnx/graph-builder.js';
+import { OnnxExecutor } from '../../src/model/executors/onnx/onnx-executor.js';
+import { TfjsExecutor } from '../../src/model/executors/tfjs/tfjs-executor.js';
+import { layersModelToIR } from '../../src/model/frontends/layers-model-frontend.js';
+import { loadOnnxModel, onnxModelToIR } from '../../src/model/frontends/onnx-frontend.js';
+import type { ModelIR } from '../../src/model/ir.js';
+import { sizeOf } from '../../src/model/ir.js';
+import { loadModel } from '../../src/model/load-model.js';
+import { initBackend, tf, tfl } from '../../src/model/tf-runtime.js';
+import type { Sample } from '../../src/pool/types.js';
+import { createRng } from '../../src/util/rng.js';
+import { autogradVjps, relativeError, rowsTimes, unitRows } from '../fixtures/onnx/compare.js';
+import { ONNX_FIXTURES, fixturePath } from '../fixtures/onnx/tfjs-twins.js';
+
+const TOLERANCE = 1e-4;
+
+describe.each(ONNX_FIXTURES)('$name.onnx (exported from PyTorch)', (fixture) => {
+  let ir: ModelIR;
+  let twin: tfl.LayersModel;
+  let onnx: OnnxExecutor;
+  let reference: TfjsExecutor;
+
+  beforeAll(async () => {
+    await initBackend('cpu');
+    ir = await loadOnnxModel(fixturePath(fixture.name));
+    twin = fixture.twin();
+    onnx = await OnnxExecutor.create(ir);
+    reference = new TfjsExecutor(layersModelToIR(twin), 'cpu');
+  });
+  afterAll(() => {
+    onnx.dispose();
+    reference.dispose();
+  });
+
+  it("reads the model's NCHW input as an NHWC image of its own size", () => {
+    expect(ir.inputShape).toEqual(fixture.inputShape);
+  });
+
+  it("reproduces PyTorch's outputs on both engines (final softmax kept)", async () => {
+    const { inputs, outputs } = fixture.expected();
+    const full = await loadOnnxModel(fixturePath(fixture.name), { keepFinalActivation: true });
+    const ort = await OnnxExecutor.create(full);
+    const tfjs = new TfjsExecutor(full, 'cpu');
+    expect(relativeError(await ort.forward(inputs, 2), outputs)).toBeLessThan(TOLERANCE);
+    expect(relativeError(await tfjs.forward(inputs, 2), outputs)).toBeLessThan(TOLERANCE);
+    ort.dispose();
+    tfjs.dispose();
+    const twinOut = tf.tidy(() => (twin.predict(tf.tensor(inputs, [2, ...fixture.inputShape])) as tf.Tensor).dataSync() as Float32Array);
+    expect(relativeError(twinOut, outputs)).toBeLessThan(TOLERANCE);
+  });
+
+  it('has the Jacobians of the Keras twin, and of tf.grad on it', async () => {
+    const { inputs } = fixture.expected();
+    const n = sizeOf(ir.inputShape);
+    const m = ir.outputSize;
+    const lin = await onnx.linearize(inputs, 2);
+    const ref = await reference.linearize(inputs, 2);
+    const jac = await lin.jacobians();
+    expect(relativeError(jac, await ref.jacobians())).toBeLessThan(TOLERANCE);
+    const rng = createRng(41);
+    const k = m <= 10 ? m : 3;
+    const us = m <= 10 ? unitRows(m) : Float32Array.from({ length: k * m }, () => rng.normal());
+    // tf.grad of the twin on logits, as the frontend drops a final softmax.
+    const logits = fixture.twin(true);
+    for (let b = 0; b < 2; b++) {
+      const grad = autogradVjps(logits, inputs.slice(b * n, (b + 1) * n), ir.inputShape, us, k);
+      expect(relativeError(rowsTimes(us, k, jac.subarray(b * m * n, (b + 1) * m * n), m, n), grad)).toBeLessThan(TOLERANCE);
+    }
+    lin.dispose();
+    ref.dispose();
+  });
+
+  it('scores per-sample RPR like the Keras twin', async () => {
+    const { inputs } = fixture.expected();
+    const n = sizeOf(ir.inputShape);
+    const samples: Sample[] = [0, 1].map((b) => ({ id: `x${b}`, uri: `x${b}`, pixels: inputs.slice(b * n, (b + 1) * n) }));
+    const options = { ks: [1, 2, 4], svd: 'exact' as const };
+    const ours = await scorePerSample(onnx, samples, options);
+    const theirs = await scorePerSample(reference, samples, options);
+    ours.forEach((r, b) => {
+      for (const k of ['1', '2', '4']) expect(Math.abs(r.rpr![k]! - theirs[b]!.rpr![k]!)).toBeLessThan(1e-3);
+    });
+  });
+});
+
+describe('loadModel with an .onnx file', () => {
+  it('runs on ONNX Runtime by default and on TF.js when asked, with the same scores', async () => {
+    const path = fixturePath('digit-cnn');
+    const auto = await loadModel(path);
+    const tfjs = await loadModel(path, { engine: 'tfjs', backend: 'cpu' });
+    expect(auto.backend).toBe('onnxruntime-cpu');
+    expect(tfjs.backend).toBe('tfjs-cpu');
+    expect(auto.ir.digest).toBe(tfjs.ir.digest);
+    expect(auto.ir.droppedFinalActivation).toBe('softmax');
+    const { inputs } = ONNX_FIXTURES[0]!.expected();
+    expect(relativeError(await auto.executor.forward(inputs, 2), await tfjs.executor.forward(inputs, 2))).toBeLessThan(TOLERANCE);
+    auto.executor.dispose();
+    tfjs.executor.dispose();
+  });
+
+  it('names a missing file', async () => {
+    const error = await loadModel('/nonexistent/model.onnx').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RprError);
+    expect((error as RprError).code).toBe('RPR_MODEL_NOT_FOUND');
+  });
+});
+
+/** A one-input graph on an [1, C, H, W] image, built with the executors' own ONNX writer. */
+function model(c: number, h: number, w: number, body: (b: GraphBuilder, x: string) => string, input: readonly number[] = [1, c, h, w]): Uint8Array {
+  const b = new GraphBuilder('test');
+  b.output(body(b, b.input('x', 'float32', input)), 'y');
+  return b.build();
+}
+
+function conversionError(bytes: Uint8Array): RprError {
+  let caught: unknown = null;
+  try {
+    onnxModelToIR(bytes, 'test.onnx');
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(RprError);
+  return caught as RprError;
+}
+
+describe('what the frontend refuses', () => {
+  it('an unsupported op, naming the node and its op type', () => {
+    const e = conversionError(model(1, 4, 4, (b, x) => b.op('Erf', [x])));
+    expect(e.code).toBe('RPR_UNSUPPORTED_LAYER');
+    expect(e.context).toMatchObject({ className: 'Erf' });
+    expect(e.message).toMatch(/ONNX node 'n_Erf_\d+' \(op Erf\)/);
+  });
+
+  it('a grouped convolution that is neither plain nor depthwise', () => {
+    const e = conversionError(model(4, 5, 5, (b, x) => b.op('Conv', [x, b.floats('w', new Float32Array(4 * 2 * 9), [4, 2, 3, 3])], { group: 2 })));
+    expect(e.code).toBe('RPR_UNSUPPORTED_LAYER');
+    expect(e.message).toMatch(/2 groups/);
+  });
+
+  it("a max-pool whose padding TensorFlow's rules cannot express (3×3, stride 2, pads 1 on an even size)", () => {
+    const e = conversionError(model(1, 8, 8, (b, x) => b.op('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })));
+    expect(e.code).toBe('RPR_UNSUPPORTED_LAYER');
+    expect(e.context).toMatchObject({ className: 'MaxPool' });
+  });
+
+  it('bytes that are not an ONNX model, and a model with two inputs', () => {
+    expect(conversionError(Uint8Array.of(0xff, 0xff, 0xff, 0x01)).code).toBe('RPR_MODEL_INVALID');
+    const b = new GraphBuilder('two');
+    b.output(b.op('Add', [b.input('x', 'float32', [1, 1, 2, 2]), b.input('z', 'float32', [1, 1, 2, 2])]), 'y');
+    expect(conversionError(b.build()).code).toBe('RPR_MODEL_INVALID');
+  });
+
+  it('an input that is not an image of known size', () => {
+    expect(conversionError(model(1, 4, 4, (b, x) => b.op('Relu', [x]), [1, 16])).code).toBe('RPR_INPUT_SHAPE');
+  });
+});
+
+describe('layouts the frontend accepts', () => {
+  it('an NHWC input transposed to NCHW by the graph, and MaxPool padding that matches TF same', async () => {
+    const weights = Float32Array.from({ length: 4 * 3 * 9 }, (_, i) => Math.sin(i));
+    const nhwc = model(
+      3,
+      7,
+      7,
+      (b, x) => {
+        const t = b.op('Transpose', [x], { perm: [0, 3, 1, 2] });
+        const conv = b.op('Relu', [b.op('Conv', [t, b.floats('w', weights, [4, 3, 3, 3])], { pads: [1, 1, 1, 1] })]);
+        // 3×3 stride 2 with pads 1 on an odd size: the same windows as TF 'same'.
+        return b.op('MaxPool', [conv], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+      },
+      [1, 7, 7, 3],
+    );
+    const ir = onnxModelToIR(nhwc, 'nhwc.onnx');
+    expect(ir.inputShape).toEqual([7, 7, 3]);
+    expect(ir.nodes.map((n) => n.op.kind)).toEqual(['input', 'conv2d', 'activation', 'maxPool']);
+    expect(ir.nodes[3]!.op).toMatchObject({ kind: 'maxPool', padding: 'same' });
+    // The same network on an NCHW input is the same IR.
+    const nchw = model(3, 7, 7, (b, x) => {
+      const conv = b.op('Relu', [b.op('Conv', [x, b.floats('w', weights, [4, 3, 3, 3])], { pads: [1, 1, 1, 1] })]);
+      return b.op('MaxPool', [conv], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+    });
+    expect(onnxModelToIR(nchw, 'nchw.onnx').digest).toBe(ir.digest);
+  });
+
+  it('a flattened feature map read by Gemm: its rows follow the IR order (checked against the file run as is)', async () => {
+    const { loadOrt } = await import('../../src/model/executors/onnx/ort-runtime.js');
+    const ort = await loadOrt();
+    const kernel = Float32Array.from({ length: 2 * 9 }, (_, i) => Math.sin(3 * i));
+    const dense = Float32Array.from({ length: 5 * 2 * 16 }, (_, i) => Math.cos(i));
+    const bytes = model(1, 6, 6, (b, x) => {
+      const conv = b.op('Conv', [x, b.floats('k', kernel, [2, 1, 3, 3])], {});
+      return b.op('Gemm', [b.op('Flatten', [conv], { axis: 1 }), b.floats('d', dense, [5, 32])], { transB: 1 });
+    });
+    const x = Float32Array.from({ length: 36 }, (_, i) => Math.sin(i / 3));
+    const session = await ort.InferenceSession.create(bytes);
+    const expected = (await session.run({ x: new ort.Tensor('float32', x, [1, 1, 6, 6]) }))['y']!.data as Float32Array;
+    await session.release();
+    const ex = await OnnxExecutor.create(onnxModelToIR(bytes, 'gemm.onnx'));
+    expect(relativeError(await ex.forward(x, 1), expected)).toBeLessThan(TOLERANCE);
+    ex.dispose();
+  });
+
+  it('weights in an external data file: a model copied without it names the missing file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rpr-onnx-'));
+    const copy = join(dir, 'decoder.onnx');
+    await writeFile(copy, readFileSync(fixturePath('decoder')));
+    const error = await loadOnnxModel(copy).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RprError);
+    expect((error as RprError).code).toBe('RPR_MODEL_INVALID');
+    expect((error as RprError).message).toContain('decoder.onnx.data');
+    await rm(dir, { recursive: true });
+  });
+});
