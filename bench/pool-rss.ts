@@ -153,8 +153,8 @@ function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
 
 /** Scores `pool` in reference mode with the built CLI, sampling the child's memory until it exits. */
 async function scoreAndWatch(pool: string, reference: string, poolImages: number): Promise<RunResult> {
-  const main = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const args = [main, 'score', '--mode', 'reference', '--reference', reference, '--pool', pool, '--k', '1,5,10', '--out', '/dev/null', '--no-cache', '--json', '--quiet'];
+  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+  const args = [cli, 'score', '--mode', 'reference', '--reference', reference, '--pool', pool, '--k', '1,5,10', '--out', '/dev/null', '--no-cache', '--json', '--quiet'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -67,7 +67,7 @@ describe('streamSamples', () => {
     expect(byUri.get(first as string)).toMatchObject({ sample: { id: firstId } });
     expect(byUri.get(at('zz-copy-of-first.png'))).toEqual({
       kind: 'skipped',
-      skipped: { uri: at('zz-copy-of-first.png'), id: firstId, reason: `duplicate of ${first}` },
+      skipped: { uri: at('zz-copy-of-first.png'), id: firstId, reason: `duplicate: the same bytes as an earlier image (sample ${firstId})` },
     });
     for (const [i, path] of [first, second, third].entries()) {
       const event = byUri.get(path as string);

@@ -150,7 +150,7 @@ const CASES: readonly BadCase[] = [
   },
 ];
 
-it.each(CASES.map((c) => [c.name, c] as const))('%s: one line, exit code, no round recorded', async (_name, bad) => {
+it.concurrent.each(CASES.map((c) => [c.name, c] as const))('%s: one line, exit code, no round recorded', async (_name, bad) => {
   const cwd = workdir();
   const run = await runCli(['select', '--workers', '1', '--quiet', ...bad.args()], { cwd });
   expect(stackLines(run.stderr)).toEqual([]);

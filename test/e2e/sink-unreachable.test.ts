@@ -52,13 +52,13 @@ function expectOneLine(run: CliResult, message: RegExp): void {
   expect(run.stderr.trimEnd()).toMatch(message);
 }
 
-it('an unreachable server (LABEL_STUDIO_URL=http://127.0.0.1:9): exit 5, one line, nothing recorded as queued', async () => {
+it.concurrent('an unreachable server (LABEL_STUDIO_URL=http://127.0.0.1:9): exit 5, one line, nothing recorded as queued', async () => {
   const { run, cwd } = await selectInto('http://127.0.0.1:9');
   expectOneLine(run, /^rpr-select: error: cannot reach Label Studio at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED .*\): start it .* or fix LABEL_STUDIO_URL$/);
   expectNoRound(cwd);
 }, 90_000);
 
-it('a server that refuses the API key: exit 5, one line naming the key to set, nothing recorded', async () => {
+it.concurrent('a server that refuses the API key: exit 5, one line naming the key to set, nothing recorded', async () => {
   const { run, cwd } = await selectInto(refusingUrl);
   expectOneLine(run, /^rpr-select: error: Label Studio at http:\/\/127\.0\.0\.1:\d+ refused the API key \(401 .*\): set LABEL_STUDIO_API_KEY/);
   expectNoRound(cwd);
