@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createScorer, modelPreprocessing } from '../src/metrics/index.js';
-import { loadModel } from '../src/model/load-model.js';
+import { loadModel, type EngineChoice } from '../src/model/load-model.js';
 import { sizeOf } from '../src/model/ir.js';
 import { uncertaintyScore } from '../src/policy/index.js';
 import { decodeImage, streamSamples } from '../src/pool/index.js';
@@ -19,6 +19,8 @@ export interface CaseSpec {
   readonly case: CaseName;
   readonly model: string;
   readonly modelPath: string;
+  /** The executor engine (`auto`: ONNX Runtime when it loads, else TF.js). */
+  readonly engine: EngineChoice;
   readonly poolSize: number;
   readonly workers: number;
   /** Stop streaming after this many seconds (the throughput is measured on what was streamed); null: no cap. */
@@ -77,6 +79,7 @@ async function scorerStream(spec: CaseSpec, mode: 'per-sample' | 'reference', po
     modelPath: spec.modelPath,
     mode,
     svd: 'exact',
+    engine: spec.engine,
     backend: 'wasm',
     workers: spec.workers,
     ...(spec.referenceDir ? { referenceDir: spec.referenceDir } : {}),
@@ -92,7 +95,7 @@ async function scorerStream(spec: CaseSpec, mode: 'per-sample' | 'reference', po
 }
 
 export async function runCase(spec: CaseSpec): Promise<CaseOutcome> {
-  const model = await loadModel(spec.modelPath, { backend: 'wasm' });
+  const model = await loadModel(spec.modelPath, { engine: spec.engine, backend: 'wasm' });
   const pre = modelPreprocessing(model);
   const pool = await bases(model.ir.inputShape);
   let stream: Stream;

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { perSampleBatchSize, scorePerSample } from '../src/metrics/index.js';
 import { ScoringWorkerPool } from '../src/metrics/worker-pool.js';
-import { loadModel } from '../src/model/load-model.js';
+import { loadModel, type EngineChoice } from '../src/model/load-model.js';
 import { modelPreprocessing } from '../src/metrics/index.js';
 import { decodeImage } from '../src/pool/index.js';
 import type { Sample } from '../src/pool/types.js';
@@ -32,6 +32,8 @@ export interface PeerComparison {
   readonly ratio: { readonly rprSelectPerSecond: number; readonly pytorchPerSecond: number };
   readonly oneCore: { readonly rprSelectPerSecond: number; readonly pytorchPerSecond: number };
   readonly torch: string;
+  /** The rpr-select engine and backend. */
+  readonly backend: string;
   readonly ks: readonly number[];
   readonly timed: string;
 }
@@ -57,10 +59,10 @@ export async function peerPython(): Promise<string> {
   return python;
 }
 
-async function rprSelect(modelPath: string, samples: readonly Sample[], workers: number): Promise<{ perSecond: number; rpr: number[][] }> {
+async function rprSelect(modelPath: string, engine: EngineChoice, samples: readonly Sample[], workers: number): Promise<{ perSecond: number; rpr: number[][] }> {
   const options = { ks: KS, svd: 'exact' as const };
   if (workers === 1) {
-    const model = await loadModel(modelPath, { backend: 'wasm' });
+    const model = await loadModel(modelPath, { engine, backend: 'wasm' });
     const batch = perSampleBatchSize(model.executor);
     await scorePerSample(model.executor, samples.slice(0, 2), options);
     const start = performance.now();
@@ -72,7 +74,7 @@ async function rprSelect(modelPath: string, samples: readonly Sample[], workers:
     model.executor.dispose();
     return { perSecond, rpr };
   }
-  const pool = await ScoringWorkerPool.start(workers, { modelPath, backend: 'wasm', keepFinalActivation: false, options });
+  const pool = await ScoringWorkerPool.start(workers, { modelPath, engine, backend: 'wasm', keepFinalActivation: false, options });
   try {
     const batch = 32;
     // Warm-up, untimed: each worker's first call initializes its backend.
@@ -96,8 +98,9 @@ async function pytorch(python: string, modelPath: string, npy: string, threads: 
   return JSON.parse(await readFile(out, 'utf8')) as { imagesPerSecond: number; rpr: number[][]; torch: string; threads: number };
 }
 
-export async function comparePeer(python: string, modelPath: string, images: number, workDir: string): Promise<PeerComparison> {
-  const model = await loadModel(modelPath, { backend: 'wasm' });
+export async function comparePeer(python: string, modelPath: string, engine: EngineChoice, images: number, workDir: string): Promise<PeerComparison> {
+  const model = await loadModel(modelPath, { engine, backend: 'wasm' });
+  const backend = model.backend;
   const pre = modelPreprocessing(model);
   const shape = model.ir.inputShape;
   model.executor.dispose();
@@ -109,8 +112,8 @@ export async function comparePeer(python: string, modelPath: string, images: num
   const npy = join(workDir, 'peer-images.npy');
   await writeFile(npy, npyFloat32(flat, [images, ...shape]));
 
-  const one = await rprSelect(modelPath, samples, 1);
-  const two = await rprSelect(modelPath, samples, 2);
+  const one = await rprSelect(modelPath, engine, samples, 1);
+  const two = await rprSelect(modelPath, engine, samples, 2);
   const torchOne = await pytorch(python, modelPath, npy, 1, join(workDir, 'peer-1.json'));
   const torchTwo = await pytorch(python, modelPath, npy, 2, join(workDir, 'peer-2.json'));
   let maxAbsRprDiff = 0;
@@ -120,6 +123,7 @@ export async function comparePeer(python: string, modelPath: string, images: num
     ratio: { rprSelectPerSecond: two.perSecond, pytorchPerSecond: torchTwo.imagesPerSecond },
     oneCore: { rprSelectPerSecond: one.perSecond, pytorchPerSecond: torchOne.imagesPerSecond },
     torch: torchTwo.torch,
+    backend,
     ks: KS,
     timed: 'exact per-sample RPR (Jacobian, SVD, projections) of decoded images in memory; model loading and decoding excluded on both sides',
   };

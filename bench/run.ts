@@ -15,6 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ENGINE_CHOICES, isEngineChoice, type EngineChoice } from '../src/model/load-model.js';
 import { writeDigitPngs } from '../src/pool/demo-pool.js';
 import { mnistPart } from '../src/pool/mnist-digits.js';
 import { bundledModelPath, packageRoot } from '../src/util/package-root.js';
@@ -54,15 +55,16 @@ interface ModelUnderTest {
 
 interface Plan {
   readonly quick: boolean;
+  readonly engine: EngineChoice;
   readonly sizes: { readonly small: number; readonly large: number; readonly million: number };
   readonly capSeconds: number;
   readonly peerImages: number;
 }
 
-function plan(quick: boolean): Plan {
+function plan(quick: boolean, engine: EngineChoice): Plan {
   return quick
-    ? { quick, sizes: { small: 500, large: 2000, million: 0 }, capSeconds: 6, peerImages: 32 }
-    : { quick, sizes: { small: 10_000, large: 100_000, million: 1_000_000 }, capSeconds: 20, peerImages: 256 };
+    ? { quick, engine, sizes: { small: 500, large: 2000, million: 0 }, capSeconds: 6, peerImages: 32 }
+    : { quick, engine, sizes: { small: 10_000, large: 100_000, million: 1_000_000 }, capSeconds: 20, peerImages: 256 };
 }
 
 function caseList(models: readonly ModelUnderTest[], p: Plan, workDir: string): CaseSpec[] {
@@ -73,6 +75,7 @@ function caseList(models: readonly ModelUnderTest[], p: Plan, workDir: string): 
       case: name,
       model: m.name,
       modelPath: m.path,
+      engine: p.engine,
       poolSize,
       workers,
       capSeconds,
@@ -165,25 +168,26 @@ function targetLines(cases: readonly BenchCase[], peer: PeerComparison | null, o
   return lines;
 }
 
-function markdown(results: { machine: string; date: string; cases: readonly BenchCase[]; peer: PeerComparison | null; peerError: string | null; targets: readonly string[]; notes: readonly string[] }): string {
+function markdown(results: { machine: string; date: string; engine: string; cases: readonly BenchCase[]; failures: readonly string[]; peer: PeerComparison | null; peerError: string | null; targets: readonly string[]; notes: readonly string[] }): string {
   const rows = results.cases.map(
     (c) =>
       `| ${c.case} | ${c.model} | ${c.poolSize.toLocaleString('en-US')} | ${c.images.toLocaleString('en-US')} | ${c.workers} | ${c.imagesPerSecond.toFixed(1)} | ${c.peakRssMB.toFixed(0)} | ${c.setupSeconds.toFixed(1)} | ${c.backend} | ${c.loadAverage.toFixed(1)} |`,
   );
   const peer = results.peer
     ? [
-        `PyTorch peer (torch ${results.peer.torch}, CPU): max |RPR diff| ${results.peer.agreement.maxAbsRprDiff.toExponential(2)} over ${results.peer.agreement.images} images (k = ${results.peer.ks.join(', ')}).`,
+        `PyTorch peer (torch ${results.peer.torch}, CPU) vs rpr-select on ${results.peer.backend}: max |RPR diff| ${results.peer.agreement.maxAbsRprDiff.toExponential(2)} over ${results.peer.agreement.images} images (k = ${results.peer.ks.join(', ')}).`,
         `Throughput, ${results.peer.timed}: rpr-select ${results.peer.ratio.rprSelectPerSecond.toFixed(1)} vs PyTorch ${results.peer.ratio.pytorchPerSecond.toFixed(1)} images/s on 2 cores ` +
           `(ratio ${(results.peer.ratio.rprSelectPerSecond / results.peer.ratio.pytorchPerSecond).toFixed(2)}); on 1 core ${results.peer.oneCore.rprSelectPerSecond.toFixed(1)} vs ${results.peer.oneCore.pytorchPerSecond.toFixed(1)}.`,
       ]
     : [`PyTorch peer: not run (${results.peerError ?? 'unknown reason'}).`];
   return [
-    `Machine: ${results.machine}; ${results.date}`,
+    `Machine: ${results.machine}; ${results.date}; engine choice: ${results.engine}`,
     '',
     '| case | model | pool | images timed | workers | images/s | peak RSS MB | setup s | backend | load avg |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...(results.failures.length > 0 ? ['Failed cases (after one retry):', ...results.failures.map((f) => `- ${f}`), ''] : []),
     ...peer,
     '',
     'Targets:',
@@ -201,13 +205,28 @@ async function main(): Promise<void> {
     process.stdout.write(`${RESULT_TAG}${JSON.stringify(outcome)}\n`);
     process.exit(0);
   }
-  const p = plan(process.argv.includes('--quick'));
+  const engineArg = process.argv.indexOf('--engine');
+  const engine = engineArg >= 0 ? process.argv[engineArg + 1] ?? '' : 'auto';
+  if (!isEngineChoice(engine)) throw new Error(`--engine must be one of ${ENGINE_CHOICES.join(', ')} (got '${engine}')`);
+  const p = plan(process.argv.includes('--quick'), engine);
   const workDir = await mkdtemp(join(tmpdir(), 'rpr-bench-'));
   try {
     const { models, largeParams } = await prepareModels(workDir, p);
     const cases: BenchCase[] = [];
+    const failures: string[] = [];
     for (const spec of caseList(models, p, workDir)) {
-      const outcome = await inChild(spec);
+      const label = `${spec.case} ${spec.model} pool ${spec.poolSize} workers ${spec.workers}`;
+      let outcome: CaseOutcome | null = null;
+      for (let attempt = 1; attempt <= 2 && outcome === null; attempt++) {
+        try {
+          outcome = await inChild(spec);
+        } catch (error) {
+          const why = error instanceof Error ? error.message.split('\n').slice(-2).join(' ').trim() : String(error);
+          process.stderr.write(`${label}: attempt ${attempt} failed: ${why}\n`);
+          if (attempt === 2) failures.push(`${label}: ${why}`);
+        }
+      }
+      if (outcome === null) continue;
       const { coldImagesPerSecond, ...rest } = outcome;
       cases.push({
         case: spec.case,
@@ -218,12 +237,12 @@ async function main(): Promise<void> {
         loadAverage: loadavg()[0]!,
         ...(coldImagesPerSecond === undefined ? {} : { coldImagesPerSecond }),
       });
-      process.stderr.write(`${spec.case} ${spec.model} pool ${spec.poolSize} workers ${spec.workers}: ${outcome.imagesPerSecond.toFixed(1)} images/s, ${outcome.peakRssMB.toFixed(0)} MB\n`);
+      process.stderr.write(`${label}: ${outcome.imagesPerSecond.toFixed(1)} images/s, ${outcome.peakRssMB.toFixed(0)} MB\n`);
     }
     let peer: PeerComparison | null = null;
     let peerError: string | null = null;
     try {
-      peer = await comparePeer(await peerPython(), bundledModelPath(), p.peerImages, workDir);
+      peer = await comparePeer(await peerPython(), bundledModelPath(), p.engine, p.peerImages, workDir);
     } catch (error) {
       peerError = error instanceof Error ? error.message.split('\n')[0]! : String(error);
       process.stderr.write(`PyTorch peer failed: ${peerError}\n`);
@@ -239,7 +258,7 @@ async function main(): Promise<void> {
     ];
     const date = new Date().toISOString();
     const targets = targetLines(cases, peer, 10, p.sizes.million);
-    const results = { machine, date, quick: p.quick, cases, peer, peerError, targets, notes };
+    const results = { machine, date, quick: p.quick, engine: p.engine, cases, failures, peer, peerError, targets, notes };
     const out = p.quick ? join(packageRoot(), 'bench', 'out') : join(packageRoot(), 'bench');
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');

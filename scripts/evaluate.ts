@@ -1,12 +1,13 @@
 /**
  * `npm run evaluate [-- --quick] [--workers N] [--seeds N] [--missing-class-seeds N] [--out DIR]`:
  * the simulated active-learning evaluation and the segmentation study (src/evaluation). The full run
- * writes docs/evaluation/; --quick is a CI-sized check of the harness (tiny pool, 2 rounds, 1 seed).
+ * writes docs/evaluation/; --quick is a CI-sized check of the harness (tiny pool, 2 rounds, 1 seed);
+ * --render-only rewrites README.md and the plots from an existing results.json.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RprError, exitCodeFor } from '../src/errors/index.js';
-import { EVALUATION_RECIPE, runEvaluation, type EvaluationOptions } from '../src/evaluation/index.js';
+import { EVALUATION_RECIPE, rerenderEvaluation, runEvaluation, type EvaluationOptions } from '../src/evaluation/index.js';
 import { packageRoot } from '../src/util/package-root.js';
 
 function integer(name: string, value: string | undefined): number | undefined {
@@ -27,11 +28,17 @@ async function main(): Promise<void> {
       candidates: { type: 'string' },
       policies: { type: 'string' },
       'no-segmentation': { type: 'boolean', default: false },
+      'render-only': { type: 'boolean', default: false },
       out: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
   const outDir = values.out ?? (quick ? join(packageRoot(), 'bench', 'out', 'evaluation-quick') : join(packageRoot(), 'docs', 'evaluation'));
+  if (values['render-only']) {
+    const results = await rerenderEvaluation(outDir);
+    process.stdout.write(`re-rendered ${outDir} from its results.json (${results.curves.length} runs)\n`);
+    return;
+  }
   const preset: Partial<EvaluationOptions> = quick
     ? {
         poolSize: 400,

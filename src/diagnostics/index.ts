@@ -17,7 +17,7 @@ export { gainOverCheckpoints, gainPatterns, spectralGain } from './gain.js';
 export type { BatchForward, GainCheckpoint, GainCurve, GainOptions, GainOverCheckpoints, GainPattern, ImageShape } from './gain.js';
 export { classifyGainTrend } from './gain-trend.js';
 export type { GainTrend, GainTrendKind, GainTrendOptions } from './gain-trend.js';
-export { analyzeClassImbalance } from './class-imbalance.js';
+export { analyzeClassImbalance, labelStrength, strengthBand } from './class-imbalance.js';
 export type {
   ClassFamilyResult,
   ClassImbalanceClass,
@@ -25,7 +25,12 @@ export type {
   ClassImbalanceReport,
   EvalRecord,
   ImbalanceMetric,
+  LabelStrength,
 } from './class-imbalance.js';
+export { classImbalanceRecords } from './class-imbalance-records.js';
+export type { ImbalanceRecordOptions } from './class-imbalance-records.js';
+export { compareWithBaseline, robustZ } from './class-imbalance-shift.js';
+export type { BaselineComparison, ClassShift, ShiftOptions } from './class-imbalance-shift.js';
 export { holmAdjust, mannWhitneyU, normalCdf } from './mann-whitney.js';
 export type { MannWhitneyResult } from './mann-whitney.js';
 export { analyzeLayer, modelReport, REPORT_FORMAT_VERSION } from './report.js';

@@ -83,13 +83,13 @@ export function alphaChartSpec(layers: readonly LayerReport[]): TopLevelSpec | n
   };
 }
 
-/** One metric/k: quartile box, min–max whisker and median tick per class; under-represented in red. */
+/** One metric/k: quartile box, min–max whisker and median tick per class; classes the verdict names in red. */
 export function classChartSpec(report: ClassImbalanceReport, metric: ImbalanceMetric, k: string): TopLevelSpec | null {
   const values = report.classes.flatMap((c) => {
     const r = c.results.find((x) => x.metric === metric && x.k === k);
     if (!r?.summary) return [];
     const { min, q1, median, q3, max } = r.summary;
-    return [{ label: c.label, min, q1, median, q3, max, status: r.direction === 'lower' ? 'under-represented' : 'not flagged' }];
+    return [{ label: c.label, min, q1, median, q3, max, status: c.underRepresented ? 'under-represented' : 'not flagged' }];
   });
   if (values.length === 0) return null;
   const x = { field: 'label', type: 'nominal' as const, sort: null, title: 'class' };

@@ -79,6 +79,32 @@ async function classSection(report: DiagnosticsReport): Promise<string> {
   ];
   const flagged = ci.classes.filter((c) => c.underRepresented);
   if (flagged.length > 0) parts.push(list(flagged.flatMap((c) => c.reasons.map((r) => `class ${c.label}: ${r}`))));
+  const measured = ci.classes.filter((c) => c.strength);
+  if (measured.length > 0) {
+    const rows = measured.map(
+      (c) =>
+        `<tr><td>${escapeHtml(c.label)}</td><td>${c.n}</td><td>${fmt(c.strength!.median)}</td>` +
+        `<td class="${c.underRepresented ? 'flag' : ''}">${fmt(c.strength!.ratio, 2)}</td></tr>`,
+    );
+    parts.push(
+      '<table><thead><tr><th>class</th><th>its images</th><th>label strength</th><th>relative to the median class</th></tr></thead>',
+      `<tbody>${rows.join('')}</tbody></table>`,
+    );
+  }
+  if (ci.baseline) {
+    const rows = ci.baseline.classes.map(
+      (c) =>
+        `<tr><td>${escapeHtml(c.label)}</td><td>${c.n}</td><td>${fmt(c.lprArea.median)}</td>` +
+        `<td class="${c.flagged ? 'flag' : ''}">${fmt(c.z, 2)}</td></tr>`,
+    );
+    parts.push(
+      '<h3>Against the baseline model</h3>',
+      `<p><strong>${escapeHtml(ci.baseline.verdict)}</strong></p>`,
+      `<p>Rule: ${escapeHtml(ci.baseline.rule)}.</p>`,
+      '<table><thead><tr><th>class</th><th>images</th><th>median change of the LPR curve</th><th>robust z</th></tr></thead>',
+      `<tbody>${rows.join('')}</tbody></table>`,
+    );
+  }
   for (const { metric, k } of ci.families) {
     const spec = classChartSpec(ci, metric, k);
     if (spec) parts.push(await figure('class', spec, `${metric.toUpperCase()}_${k} of each class's images.`));
@@ -108,6 +134,7 @@ export async function renderReportHtml(report: DiagnosticsReport): Promise<strin
     summary.push(`${report.model.layersWithSpikes} of ${report.model.layers} layers have eigenvalues above the Marchenko–Pastur edge (learned structure)`);
   }
   if (report.classImbalance) summary.push(`class imbalance: ${report.classImbalance.verdict}`);
+  if (report.classImbalance?.baseline) summary.push(`class imbalance against the baseline: ${report.classImbalance.baseline.verdict}`);
   if (report.gain) summary.push(`gain over checkpoints: ${report.gain.trend.text}`);
   summary.push(...report.notes);
   return [

@@ -86,6 +86,11 @@ function forwardOf(model: LoadedModel): GainCheckpoint['forward'] {
 export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagnoseResult> {
   const say = options.onProgress ?? (() => undefined);
   const backend = options.backend ?? 'auto';
+  // Paths are checked before the model loads, so a typo costs one line and no waiting.
+  if (options.evalSpec && !(await stat(options.evalSpec).catch(() => null))) {
+    throw new RprError('RPR_POOL_NOT_FOUND', `evaluation set not found: ${options.evalSpec}`, { path: options.evalSpec });
+  }
+  const checkpointPaths = options.checkpointsDir ? await checkpointDirs(options.checkpointsDir) : [];
   const model = await loadModel(options.modelPath, { backend });
   const opened: LoadedModel[] = [model];
   try {
@@ -116,7 +121,7 @@ export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagn
     }
     let checkpoints: GainCheckpoint[] = [];
     if (options.checkpointsDir) {
-      for (const dir of await checkpointDirs(options.checkpointsDir)) {
+      for (const dir of checkpointPaths) {
         const c = await loadModel(dir, { backend });
         opened.push(c);
         checkpoints.push({ name: dir.slice(options.checkpointsDir.length).replace(/^[/\\]/, ''), forward: forwardOf(c) });

@@ -26,10 +26,13 @@ export async function fixtureReport(): Promise<DiagnosticsReport> {
   for (const label of [0, 1, 2]) {
     for (let i = 0; i < 30; i++) {
       const shift = label === 1 ? -0.25 : 0;
+      // Class 1's label is weak on every image (m = 3: its LPR_2 is low), which is what the verdict reads.
+      const curve = (level: number) => [level / 2, level + 0.05 * rng.normal(), 1];
       evalRecords.push({
         label,
         rpr: { '5': 0.6 + shift + 0.05 * rng.normal() },
         lpr: { '5': 0.7 + 0.05 * rng.normal() },
+        labelLpr: { '0': curve(0.9), '1': curve(0.4), '2': curve(0.9) },
       });
     }
   }

@@ -1,5 +1,6 @@
 export { Coordinator } from './coordinator.js';
-export type { CoordinatorOptions, DistributedProgress, DistributedReport } from './coordinator.js';
+export type { CoordinatorOptions, DistributedReport } from './coordinator.js';
+export type { DistributedProgress } from './shard-wait.js';
 export { runShardWorker } from './shard-worker.js';
 export type { ShardWorkerEvent, ShardWorkerOptions, ShardWorkerSummary } from './shard-worker.js';
 export { parseRedisUrl } from './redis-target.js';

@@ -25,6 +25,7 @@ const NOT_RECORDED: SeenRecorder = { scored: () => undefined, failed: () => unde
  */
 export async function scoreShard(options: ScoreShardOptions): Promise<ShardResult> {
   const { job } = options;
+  const startedAt = Date.now();
   const started = performance.now();
   const ranker = new Ranker(createPolicy(job.policy.name, job.policy.options), job.capacity);
   const ranking = await rankScored(options.scorer, shardSource(job.shard), ranker, {
@@ -43,6 +44,7 @@ export async function scoreShard(options: ScoreShardOptions): Promise<ShardResul
     skippedTotal: ranking.skipped.length,
     skipped: ranking.skipped.slice(0, SHARD_SKIPS_KEPT),
     worker: options.worker,
+    startedAt,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -23,6 +23,7 @@ const result: ShardResult = {
   skippedTotal: 1,
   skipped: [{ uri: '/pool/x', id: null, reason: 'cannot read directory' }],
   worker: { id: 'h:1', host: 'h', pid: 1, backend: 'tfjs-wasm' },
+  startedAt: 1_700_000_000_000,
   seconds: 0.5,
 };
 

@@ -81,6 +81,8 @@ export interface ShardResult {
   /** The first SHARD_SKIPS_KEPT skipped entries. */
   readonly skipped: readonly Skipped[];
   readonly worker: WorkerIdentity;
+  /** When the worker started scoring the shard, epoch milliseconds by its clock. */
+  readonly startedAt: number;
   /** Time spent scoring the shard. */
   readonly seconds: number;
 }
@@ -138,6 +140,7 @@ const resultSchema = z.strictObject({
   skippedTotal: z.number().int().min(0),
   skipped: z.array(z.strictObject({ uri: z.string(), id: z.string().nullable(), reason: z.string() })),
   worker: z.strictObject({ id: z.string(), host: z.string(), pid: z.number().int(), backend: z.string() }),
+  startedAt: z.number(),
   seconds: z.number().min(0),
 });
 

@@ -9,22 +9,33 @@ export interface WorkerThroughput {
   readonly shards: number;
   /** Pool entries it went through (scored or skipped). */
   readonly images: number;
-  /** Time it spent scoring its shards. */
+  /** Time it was scoring at least one shard (shards scored at once, with --concurrency, count once). */
   readonly seconds: number;
   /** images / seconds: its rate while busy. */
   readonly imagesPerSecond: number;
 }
 
+interface Row {
+  readonly worker: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly backend: string;
+  shards: number;
+  images: number;
+  /** [start, end] of each shard, epoch ms by the worker's clock. */
+  readonly spans: [number, number][];
+}
+
 /** Sums shard results per worker. */
 export class ThroughputTable {
-  readonly #rows = new Map<string, { worker: string; host: string; pid: number; backend: string; shards: number; images: number; seconds: number }>();
+  readonly #rows = new Map<string, Row>();
 
   add(result: ShardResult): void {
     const { id, host, pid, backend } = result.worker;
-    const row = this.#rows.get(id) ?? { worker: id, host, pid, backend, shards: 0, images: 0, seconds: 0 };
+    const row = this.#rows.get(id) ?? { worker: id, host, pid, backend, shards: 0, images: 0, spans: [] };
     row.shards++;
     row.images += result.total;
-    row.seconds += result.seconds;
+    row.spans.push([result.startedAt, result.startedAt + result.seconds * 1000]);
     this.#rows.set(id, row);
   }
 
@@ -36,6 +47,21 @@ export class ThroughputTable {
   rows(): WorkerThroughput[] {
     return [...this.#rows.values()]
       .sort((a, b) => (a.worker < b.worker ? -1 : a.worker > b.worker ? 1 : 0))
-      .map((row) => ({ ...row, imagesPerSecond: row.seconds > 0 ? row.images / row.seconds : 0 }));
+      .map(({ spans, ...row }) => {
+        const seconds = coveredMs(spans) / 1000;
+        return { ...row, seconds, imagesPerSecond: seconds > 0 ? row.images / seconds : 0 };
+      });
   }
+}
+
+/** The length of the union of intervals. */
+function coveredMs(spans: readonly [number, number][]): number {
+  let total = 0;
+  let end = -Infinity;
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    if (b <= end) continue;
+    total += b - Math.max(a, end);
+    end = b;
+  }
+  return total;
 }

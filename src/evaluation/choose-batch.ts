@@ -47,6 +47,8 @@ async function scoreCandidates(input: ChooseBatchInput): Promise<ScoreResult[]> 
     mode,
     ks: input.ks,
     svd: 'exact',
+    // The engine the committed results were scored on; training is TF.js wasm too.
+    engine: 'tfjs',
     backend: 'wasm',
     workers: 1,
     ...(mode === 'reference'

@@ -1,11 +1,11 @@
 /** The committed evidence: results.json, the SVG plots and README.md under docs/evaluation/. */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderSvg } from '../diagnostics/svg-render.js';
 import { heldOutClassSpec, learningCurveSpec, rprDiceSpec } from './learning-curve-chart.js';
 import type { SegmentationStudyResult } from './segmentation-study.js';
 import type { CurveResult } from './simulate-curve.js';
-import { winner, type ScenarioSummary, type VariantSummary } from './summarize.js';
+import { summarizeScenario, winner, type ScenarioSummary, type VariantSummary } from './summarize.js';
 
 export interface EvaluationMeta {
   readonly command: string;
@@ -26,7 +26,8 @@ export interface EvaluationResults {
   readonly meta: EvaluationMeta;
   readonly standard: ScenarioSummary | null;
   readonly missingClass: ScenarioSummary | null;
-  readonly segmentation: Omit<SegmentationStudyResult, 'points'> | null;
+  /** The study, with its per-image points (older results files lack them). */
+  readonly segmentation: (Omit<SegmentationStudyResult, 'points'> & { readonly points?: SegmentationStudyResult['points'] }) | null;
   readonly curves: readonly CurveResult[];
 }
 
@@ -145,10 +146,28 @@ export function readmeText(results: EvaluationResults): string {
 }
 
 /** Writes results.json, README.md and the plots into `dir`. */
-export async function writeEvaluation(dir: string, results: EvaluationResults, points: SegmentationStudyResult | null): Promise<void> {
+export async function writeEvaluation(dir: string, results: EvaluationResults): Promise<void> {
   await writeFile(join(dir, 'results.json'), JSON.stringify(results, null, 1) + '\n');
   if (results.standard) await writeFile(join(dir, 'learning-curves.svg'), await renderSvg(learningCurveSpec(results.standard, 'Simulated active learning on MNIST')));
   if (results.missingClass) await writeFile(join(dir, 'missing-class.svg'), await renderSvg(heldOutClassSpec(results.missingClass)));
-  if (points) await writeFile(join(dir, 'rpr-vs-dice.svg'), await renderSvg(rprDiceSpec(points)));
+  const seg = results.segmentation;
+  if (seg?.points) await writeFile(join(dir, 'rpr-vs-dice.svg'), await renderSvg(rprDiceSpec({ ...seg, points: seg.points })));
   await writeFile(join(dir, 'README.md'), readmeText(results));
+}
+
+/**
+ * Rewrites README.md and the plots from an existing results.json, the summaries recomputed from its raw
+ * curves by the current code (e.g. after the report's layout changed); the measurements are untouched.
+ */
+export async function rerenderEvaluation(dir: string): Promise<EvaluationResults> {
+  const saved = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as EvaluationResults;
+  const targets = saved.standard?.targets ?? saved.missingClass?.targets ?? [0.85, 0.9];
+  const of = (name: string) => saved.curves.filter((c) => c.spec.scenario.name === name);
+  const results: EvaluationResults = {
+    ...saved,
+    standard: summarizeScenario(of('standard'), targets),
+    missingClass: summarizeScenario(of('missing-class'), targets),
+  };
+  await writeEvaluation(dir, results);
+  return results;
 }

@@ -1,5 +1,6 @@
 export { runEvaluation } from './run-evaluation.js';
 export type { EvaluationOptions } from './run-evaluation.js';
+export { rerenderEvaluation } from './evaluation-report.js';
 export type { EvaluationMeta, EvaluationResults } from './evaluation-report.js';
 export { POLICY_VARIANTS, pickVariants } from './policy-variants.js';
 export type { PolicyVariant, VariantScoring } from './policy-variants.js';

@@ -25,7 +25,7 @@ export function learningCurveSpec(summary: ScenarioSummary, title: string): TopL
     );
   });
   const x = { field: 'labels', type: 'quantitative' as const, title: 'labeled images' };
-  const color = { field: 'policy', type: 'nominal' as const, title: 'policy' };
+  const color = { field: 'policy', type: 'nominal' as const, title: 'policy', legend: { labelLimit: 220 } };
   return {
     title: { text: title, subtitle: 'test accuracy, mean ± sd over seeds' },
     data: { values },
@@ -60,7 +60,7 @@ export function heldOutClassSpec(summary: ScenarioSummary): TopLevelSpec {
     encoding: {
       x: { field: 'labels', type: 'quantitative', title: 'labeled images' },
       y: { field: 'found', type: 'quantitative', title: `class ${summary.heldOutClass} images labeled` },
-      color: { field: 'policy', type: 'nominal' },
+      color: { field: 'policy', type: 'nominal', legend: { labelLimit: 220 } },
     },
   };
 }

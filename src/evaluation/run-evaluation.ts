@@ -153,10 +153,10 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
           curves.filter((c) => c.spec.scenario.name === 'missing-class'),
           targets,
         ),
-        segmentation: segmentation === null ? null : (({ points: _points, ...rest }) => rest)(segmentation),
+        segmentation,
         curves,
       };
-      await writeEvaluation(options.outDir, results, segmentation);
+      await writeEvaluation(options.outDir, results);
       return results;
     };
     await runJobs(jobs, workers, async (outcome) => {

@@ -185,7 +185,8 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
       ? await ScoringWorkerPool.start(workers, {
           modelPath: options.modelPath,
           backend: options.backend ?? 'auto',
-          engine: options.engine ?? 'auto',
+          // The engine this thread resolved 'auto' to: every thread scores on the same one.
+          engine: model.engine,
           keepFinalActivation: options.keepFinalActivation ?? false,
           options: ratioOptions,
         })

@@ -29,6 +29,8 @@ export interface LoadedModel {
   readonly path: string;
   readonly ir: ModelIR;
   readonly executor: Executor;
+  /** The engine `auto` resolved to, for worker threads that must run the same one. */
+  readonly engine: Exclude<EngineChoice, 'auto'>;
   readonly backend: string;
   readonly metadata: ModelMetadata | null;
 }
@@ -93,5 +95,6 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
     ? { ir: await loadOnnxModel(resolve(path), { keepFinalActivation: options.keepFinalActivation ?? false }), file: resolve(path) }
     : await tfjsModelToIR(path, options);
   const executor = await createExecutor(ir, options);
-  return { path: file, ir, executor, backend: executor.backend, metadata: await readMetadata(file) };
+  const engine = executor instanceof OnnxExecutor ? 'onnxruntime' : 'tfjs';
+  return { path: file, ir, executor, engine, backend: executor.backend, metadata: await readMetadata(file) };
 }

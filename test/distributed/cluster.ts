@@ -58,6 +58,16 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+/** Processes spawned and not yet ended, so a failed test leaves none behind (see `killLeftovers`). */
+const running = new Set<CliProcess>();
+
+/** SIGKILLs every process a test spawned that is still running. */
+export async function killLeftovers(): Promise<void> {
+  const left = [...running];
+  for (const p of left) p.child.kill('SIGKILL');
+  await Promise.all(left.map((p) => p.done));
+}
+
 /** A spawned rpr-select process. */
 export class CliProcess {
   readonly child: ChildProcess;
@@ -73,8 +83,10 @@ export class CliProcess {
       this.#stderr += chunk.toString();
       for (const watch of this.#watchers) watch();
     });
+    running.add(this);
     this.done = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {
+        running.delete(this);
         for (const watch of this.#watchers) watch();
         resolve({ code, signal, stdout: this.#stdout, stderr: this.#stderr });
       });
@@ -120,7 +132,12 @@ export async function startWorkers(count: number, redis: string, queue: string, 
   const workers = await Promise.all(
     Array.from({ length: count }, async () => new CliProcess(['worker', '--redis', redis, '--redis-queue', queue, '--workers', '1', ...extra], await mkdtemp(join(tmpdir(), 'rpr-worker-')))),
   );
-  await Promise.all(workers.map((w) => w.waitFor(/ready: queue/)));
+  try {
+    await Promise.all(workers.map((w) => w.waitFor(/ready: queue/)));
+  } catch (error) {
+    await Promise.all(workers.map((w) => w.stop()));
+    throw error;
+  }
   return workers;
 }
 

@@ -5,13 +5,16 @@
  *   ledger has each selected image once;
  * - the coordinator SIGKILLed while waiting: run again, it finds the shards already scored and selects
  *   what the local round selects without scoring them again;
+ * - a worker with another model: it refuses the shard, and the round stops with exit code 5 naming
+ *   both models' digests, the ledger unchanged;
  * - Redis unreachable: exit code 5, one line, the ledger unchanged (this one needs no Redis).
  * The reference is the local `select` on the same pool.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliProcess, cli, closedPort, describeWithRedis, digitPool, ledgerRows, selection, startTestRedis, startWorkers, type CliRun } from './cluster.js';
+import { bundledModelPath } from '../../src/util/package-root.js';
+import { CliProcess, cli, closedPort, describeWithRedis, killLeftovers, digitPool, ledgerRows, selection, startTestRedis, startWorkers, type CliRun } from './cluster.js';
 
 const POOL = 90;
 const SHARDS = 3;
@@ -42,6 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await killLeftovers();
   if ('url' in redis) await redis.stop();
 });
 
@@ -130,6 +134,35 @@ describeWithRedis(redis)('faults in a distributed round', () => {
       expect(remote.counts).toEqual(local.counts);
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
+    }
+  });
+
+  it('a worker with another model refuses the shard: the round stops with exit 5, the ledger unchanged', async () => {
+    if (!('url' in redis)) return;
+    const queue = 'other-model';
+    // The bundled model with one weight changed: same architecture, another digest.
+    const model = await mkdtemp(join(tmpdir(), 'rpr-other-model-'));
+    await cp(bundledModelPath(), model, { recursive: true });
+    const weights = await readFile(join(model, 'weights.bin'));
+    weights.writeFloatLE(weights.readFloatLE(0) + 0.5, 0);
+    await writeFile(join(model, 'weights.bin'), weights);
+    const [worker] = await startWorkers(1, redis.url, queue, ['--model', model]);
+    try {
+      const ledger = join(localDir, LEDGER);
+      const before = ledgerRows(ledger);
+      const run = await cli(
+        ['select', '--pool', pool, ...ROUND, '--ledger', ledger, '--distributed', redis.url, '--redis-queue', queue, '--shard-size', String(POOL / SHARDS), '--quiet'],
+        await mkdtemp(join(tmpdir(), 'rpr-coordinator-')),
+      );
+      expect(run.code).toBe(5);
+      expect(run.stderr).toMatch(
+        new RegExp(`^rpr-select: error: shard \\d \\(job \\S+\\) failed: worker \\S+ has the model ${model} \\(digest [0-9a-f]{12}\\), but round \\S+ scores with ${bundledModelPath()} \\(digest [0-9a-f]{12}\\); start the worker with --model`),
+      );
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(worker!.stderr).toMatch(/refused shard \d/);
+      expect(ledgerRows(ledger)).toEqual(before);
+    } finally {
+      await worker!.stop();
     }
   });
 });

@@ -8,7 +8,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, describeWithRedis, digitPool, selection, startTestRedis, startWorkers, type CliRun } from './cluster.js';
+import { cli, describeWithRedis, killLeftovers, digitPool, selection, startTestRedis, startWorkers, type CliRun } from './cluster.js';
 
 const POOL = 120;
 const ROUND = ['--round-size', '12', '--workers', '1'];
@@ -40,6 +40,7 @@ describeWithRedis(redis)('a distributed round selects what a local round selects
   });
 
   afterAll(async () => {
+    await killLeftovers();
     if ('url' in redis) await redis.stop();
   });
 

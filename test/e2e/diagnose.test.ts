@@ -172,6 +172,13 @@ describe('bad input: exit 2 and one line naming what to fix', () => {
     expect(existsSync(join(root, 'never', 'report.json'))).toBe(false);
   });
 
+  it('with a checkpoints directory that holds no checkpoints', async () => {
+    const r = await runCli(['diagnose', '--checkpoints', evalDir, '--out', join(root, 'never')], { cwd: root });
+    expect(r.code).toBe(2);
+    expect(oneLine(r)).toHaveLength(1);
+    expect(r.stderr).toContain(`${evalDir} holds no checkpoints`);
+  });
+
   it('with --baseline but no --eval', async () => {
     const r = await runCli(['diagnose', '--baseline', bundledModelPath(), '--out', join(root, 'never')], { cwd: root });
     expect(r.code).toBe(2);

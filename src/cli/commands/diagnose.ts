@@ -10,6 +10,7 @@ import { parseKs } from './score.js';
 interface DiagnoseArgs extends GlobalArgs {
   readonly model?: string;
   readonly eval?: string;
+  readonly baseline?: string;
   readonly checkpoints?: string;
   readonly out: string;
   readonly k?: string;
@@ -26,6 +27,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<GlobalArgs, Diag
       y
         .option('model', { type: 'string', describe: 'TF.js model directory or model.json (default: the bundled MNIST CNN)' })
         .option('eval', { type: 'string', describe: 'Labeled evaluation set: DIR/<class>/<image> (class name or index) or a JSONL manifest of {"path", "label"}' })
+        .option('baseline', { type: 'string', describe: 'A reference model (e.g. trained on balanced data) to compare class by class on the --eval images' })
         .option('checkpoints', { type: 'string', describe: 'Directory of checkpoints (sub-directories with model.json, ordered by name) for gain over training' })
         .option('out', { type: 'string', demandOption: true, describe: 'Output directory for report.json and report.html' })
         .option('k', { type: 'string', describe: 'Ranks for RPR_k/LPR_k (default 1, m/2, m−1)' })
@@ -38,6 +40,7 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<GlobalArgs, Diag
         modelPath: args.model ?? bundledModelPath(),
         outDir: resolve(ctx.cwd, args.out),
         ...(args.eval ? { evalSpec: resolve(ctx.cwd, args.eval) } : {}),
+        ...(args.baseline ? { baselinePath: resolve(ctx.cwd, args.baseline) } : {}),
         ...(args.checkpoints ? { checkpointsDir: resolve(ctx.cwd, args.checkpoints) } : {}),
         ...(args.k ? { ks: parseKs(args.k) } : {}),
         maxEvalImages: args['max-eval'],
@@ -47,11 +50,15 @@ export function diagnoseCommand(ctx: CliContext): CommandModule<GlobalArgs, Diag
       });
       const { report, files } = result;
       const flagged = report.classImbalance?.underRepresented ?? [];
+      const baseline = report.classImbalance?.baseline ?? null;
       if (args.json) {
-        ctx.stdout.write(`${JSON.stringify({ files, model: report.model, underRepresented: flagged, gainTrend: report.gain?.trend ?? null })}\n`);
+        ctx.stdout.write(
+          `${JSON.stringify({ files, model: report.model, underRepresented: flagged, ...(baseline ? { againstBaseline: baseline.flagged } : {}), gainTrend: report.gain?.trend ?? null })}\n`,
+        );
       } else if (!args.quiet) {
         ctx.stdout.write(`wrote ${files.json} and ${files.html}\n`);
         if (report.classImbalance) ctx.stdout.write(`under-represented classes: ${flagged.length > 0 ? flagged.join(', ') : 'none'}\n`);
+        if (baseline) ctx.stdout.write(`against the baseline: ${baseline.flagged.length > 0 ? baseline.flagged.join(', ') : 'none'}\n`);
       }
     },
   };

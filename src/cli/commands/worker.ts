@@ -34,7 +34,7 @@ export function workerCommand(ctx: CliContext): CommandModule<GlobalArgs, Worker
       y
         .option('redis', { type: 'string', demandOption: true, describe: 'The Redis the coordinator uses: redis://HOST:PORT (rediss:// for TLS, redis://:PASSWORD@HOST:PORT)' })
         .option('concurrency', { type: 'string', default: '1', describe: 'Shards this process scores at once' })
-        .option('model', { type: 'string', describe: "This worker's copy of the model (directory or model.json); jobs for a model with another digest are refused (default: the bundled MNIST model)" })
+        .option('model', { type: 'string', describe: "This worker's copy of the model (directory, model.json or .onnx file); jobs for a model with another digest are refused (default: the bundled MNIST model)" })
         .option('engine', { type: 'string', default: 'auto', describe: `Engine: ${ENGINE_CHOICES.join(', ')}; use the coordinator's for identical scores` })
         .option('backend', { type: 'string', default: 'auto', describe: `TF.js backend: ${BACKEND_CHOICES.join(', ')}; use the coordinator's for identical scores` })
         .option('workers', { type: 'string', default: 'auto', describe: "Scoring threads, or 'auto' for one per core" })

@@ -9,7 +9,9 @@ import { GraphBuilder } from './graph-builder.js';
 import { channelAxis, toGraphOrder, toIrOrder } from './graph-layout.js';
 import type { EmitContext } from './linear-ops.js';
 import { linearNode } from './linear-ops.js';
+import type { RecordedActivation } from './emit-max-pool.js';
 import { maxPool, recordMaxPool } from './emit-max-pool.js';
+import type { PatternSpec } from './pattern-specs.js';
 import { patternSpecs } from './pattern-specs.js';
 import type { PreparedNode } from './prepared-node.js';
 
@@ -22,8 +24,12 @@ export function emitForward(ir: ModelIR, prepared: readonly PreparedNode[], reco
   const values: string[] = new Array<string>(ir.nodes.length);
   const x = b.input(FORWARD_INPUT, 'float32', ['batch', ...ir.inputShape]);
   values[0] = toGraphOrder(b, x, ir.inputShape);
-  const patterns = new Map<number, string>();
-  const specs = new Map(patternSpecs(ir).map((s) => [s.node, s]));
+  // Pattern values by graph output name; activations evaluated, for the pool that absorbs one.
+  const patterns = new Map<string, string>();
+  const specs = record ? patternSpecs(ir) : [];
+  const owned = new Set(specs.filter((s) => s.kind === 'scale').map((s) => s.node));
+  const activations = new Map<number, RecordedActivation>();
+  const nameOf = (i: number, kind: PatternSpec['kind']) => specs.find((s) => s.node === i && s.kind === kind)?.name;
   for (let i = 1; i <= ir.output; i++) {
     const node = ir.nodes[i]!;
     const op = node.op;
@@ -34,23 +40,27 @@ export function emitForward(ir: ModelIR, prepared: readonly PreparedNode[], reco
       case 'activation': {
         const slopes = p.slopes ? b.floats(`a${i}`, p.slopes, p.slopeDims!, `a${i}`) : null;
         const y = emitActivation(b, op, z, slopes);
-        if (record && op.fn !== 'linear') patterns.set(i, emitDerivative(b, op, z, y, slopes));
+        activations.set(i, { z, y, slopes });
+        if (owned.has(i)) patterns.set(nameOf(i, 'scale')!, emitDerivative(b, op, z, y, slopes));
         values[i] = y;
         break;
       }
       case 'softmax': {
         values[i] = b.op('Softmax', [z], { axis: channelAxis(node.shape) });
-        if (record) patterns.set(i, values[i]!);
+        if (record) patterns.set(nameOf(i, 'softmax')!, values[i]!);
         break;
       }
       case 'maxPool':
       case 'globalMaxPool': {
-        if (record) {
-          const absorbed = specs.get(i)?.absorbs;
-          const pooled = recordMaxPool(ctx, i, z, absorbed === undefined ? null : patterns.get(absorbed)!);
-          patterns.set(i, pooled.pattern);
-          values[i] = pooled.y;
-        } else values[i] = maxPool(ctx, i, z);
+        if (!record) {
+          values[i] = maxPool(ctx, i, z);
+          break;
+        }
+        const absorbs = specs.find((s) => s.node === i && s.kind === 'switchScale')?.absorbs;
+        const pooled = recordMaxPool(ctx, i, z, absorbs === undefined ? null : activations.get(absorbs)!);
+        patterns.set(nameOf(i, 'switch')!, pooled.switches);
+        if (pooled.scale) patterns.set(nameOf(i, 'switchScale')!, pooled.scale);
+        values[i] = pooled.y;
         break;
       }
       default:
@@ -58,6 +68,6 @@ export function emitForward(ir: ModelIR, prepared: readonly PreparedNode[], reco
     }
   }
   b.output(toIrOrder(b, values[ir.output]!, ir.nodes[ir.output]!.shape), FORWARD_OUTPUT);
-  if (record) for (const spec of specs.values()) b.output(patterns.get(spec.node)!, spec.name, spec.elem);
+  for (const spec of specs) b.output(patterns.get(spec.name)!, spec.name, spec.elem);
   return b.build();
 }

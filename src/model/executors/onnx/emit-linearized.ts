@@ -30,10 +30,11 @@ export const ADJOINT_OUTPUT = 'atu';
 function softmaxLinear(b: GraphBuilder, patterns: LinearPatterns, node: number, x: string, shape: readonly number[]): string {
   const dims = graphDims(shape);
   const axis = channelAxis(shape);
-  const sx = patterns.scale(x, dims, node);
+  const s = patterns.spec(node);
+  const sx = patterns.scale(x, dims, s);
   const total = b.op('ReduceSum', [sx, b.int64s([axis])], { keepdims: 1 });
   const totalDims = dims.map((d, k) => (k === axis - 1 ? 1 : d));
-  return b.op('Sub', [sx, patterns.scale(total, totalDims, node)]);
+  return b.op('Sub', [sx, patterns.scale(total, totalDims, s)]);
 }
 
 function begin(ir: ModelIR, name: string, input: string, inShape: readonly number[]) {
@@ -61,7 +62,7 @@ export function emitFrozen(ir: ModelIR, prepared: readonly PreparedNode[], affin
     const x = inputs[0]!;
     switch (node.op.kind) {
       case 'activation':
-        values[i] = patterns.has(i) ? patterns.scale(x, graphDims(node.shape), i) : x;
+        values[i] = patterns.has(i) ? patterns.scale(x, graphDims(node.shape), patterns.spec(i)) : x;
         break;
       case 'softmax':
         values[i] = softmaxLinear(b, patterns, i, x, node.shape);
@@ -127,7 +128,7 @@ function adjointNode(ctx: EmitContext, patterns: LinearPatterns, i: number, g: s
       return [b.op('MatMul', [g, b.floats(`wt${i}`, p.dense.transposed, [p.dense.outF, p.dense.inF], `wt${i}`)])];
     }
     case 'activation':
-      return [patterns.has(i) ? patterns.scale(g, graphDims(node.shape), i) : g];
+      return [patterns.has(i) ? patterns.scale(g, graphDims(node.shape), patterns.spec(i)) : g];
     case 'softmax':
       return [softmaxLinear(b, patterns, i, g, node.shape)];
     case 'batchNorm':

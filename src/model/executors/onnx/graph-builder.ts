@@ -13,9 +13,9 @@ export type Attrs = Readonly<Record<string, AttrValue | undefined>>;
 /** A graph input/output dimension: a size, or a name for a dimension known only at run time. */
 export type Dim = number | string;
 
-export type ElemType = 'float32' | 'int32' | 'int64' | 'bool';
+export type ElemType = 'float32' | 'int64';
 
-const ELEM: Record<ElemType, number> = { float32: DataType.float, int32: DataType.int32, int64: DataType.int64, bool: DataType.bool };
+const ELEM: Record<ElemType, number> = { float32: DataType.float, int64: DataType.int64 };
 
 const AttrType = onnx.AttributeProto.AttributeType;
 
@@ -30,7 +30,7 @@ function attribute(name: string, value: AttrValue): OnnxAttribute {
   return { name, type: AttrType.INTS, ints: [...(value as readonly number[])] };
 }
 
-function bytesOf(data: Float32Array | Int32Array | BigInt64Array | Uint8Array): Uint8Array {
+function bytesOf(data: Float32Array | BigInt64Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
@@ -67,10 +67,6 @@ export class GraphBuilder {
   int64s(values: readonly number[], dims: readonly number[] = [values.length]): string {
     const key = `i64:${dims.join('x')}:${values.join(',')}`;
     return this.#tensor('i64', DataType.int64, bytesOf(BigInt64Array.from(values, (v) => BigInt(v))), dims, key);
-  }
-
-  int32s(hint: string, values: Int32Array, dims: readonly number[]): string {
-    return this.#tensor(hint, DataType.int32, bytesOf(values), dims);
   }
 
   scalar(value: number): string {

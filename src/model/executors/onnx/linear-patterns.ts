@@ -11,7 +11,10 @@ import { patternSpecs } from './pattern-specs.js';
 
 export class LinearPatterns {
   readonly #b: GraphBuilder;
+  /** Each node's pattern; a max-pool's switches. */
   readonly #specs = new Map<number, PatternSpec>();
+  /** A max-pool's recorded activation derivative at its switches. */
+  readonly #switchScales = new Map<number, PatternSpec>();
   readonly #groupShape: string;
   readonly #shapes = new Map<string, string>();
   readonly #views = new Map<string, string>();
@@ -21,7 +24,7 @@ export class LinearPatterns {
     this.#b = b;
     this.#groupShape = groupShape;
     for (const spec of patternSpecs(ir)) {
-      this.#specs.set(spec.node, spec);
+      (spec.kind === 'switchScale' ? this.#switchScales : this.#specs).set(spec.node, spec);
       b.input(spec.name, spec.elem, ['batch', ...spec.dims]);
     }
   }
@@ -32,6 +35,11 @@ export class LinearPatterns {
 
   spec(node: number): PatternSpec {
     return this.#specs.get(node)!;
+  }
+
+  /** The max-pool's derivative-at-switches pattern, if it absorbed an activation. */
+  switchScale(node: number): PatternSpec | undefined {
+    return this.#switchScales.get(node);
   }
 
   /** [B, r, ...dims] as an int64 shape tensor. */
@@ -50,21 +58,20 @@ export class LinearPatterns {
     return this.#b.op('Reshape', [x, this.grouped(dims)]);
   }
 
-  /** The node's pattern as [B, 1, ...dims] (its own dims by default), broadcasting over each image's rows. */
-  view(node: number, dims: readonly number[] = this.spec(node).dims): string {
-    const key = `${node}:${dims.join(',')}`;
-    let v = this.#views.get(key);
+  /** A pattern as [B, 1, ...its dims], broadcasting over each image's rows. */
+  view(spec: PatternSpec): string {
+    let v = this.#views.get(spec.name);
     if (!v) {
-      v = this.#b.op('Reshape', [this.spec(node).name, this.#b.int64s([-1, 1, ...dims])]);
-      this.#views.set(key, v);
+      v = this.#b.op('Unsqueeze', [spec.name, this.#b.int64s([1])]);
+      this.#views.set(spec.name, v);
     }
     return v;
   }
 
   /** Rows x (graph dims `dims`, broadcasting against the pattern's) times their image's pattern. */
-  scale(x: string, dims: readonly number[], node: number): string {
+  scale(x: string, dims: readonly number[], spec: PatternSpec): string {
     const b = this.#b;
-    const product = b.op('Mul', [this.group(x, dims), this.view(node)]);
-    return b.op('Reshape', [product, b.int64s([-1, ...this.spec(node).dims])]);
+    const product = b.op('Mul', [this.group(x, dims), this.view(spec)]);
+    return b.op('Reshape', [product, b.int64s([-1, ...spec.dims])]);
   }
 }

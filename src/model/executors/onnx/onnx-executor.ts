@@ -20,7 +20,7 @@ import { patternSpecs } from './pattern-specs.js';
 
 export const ONNX_BACKEND = 'onnxruntime-cpu';
 
-type PatternData = Float32Array | Int32Array;
+type PatternData = Float32Array | BigInt64Array;
 
 export interface OnnxExecutorOptions extends SessionOptions {}
 
@@ -55,7 +55,7 @@ export class OnnxExecutor implements Executor {
    */
   static async create(ir: ModelIR, options: OnnxExecutorOptions = {}): Promise<OnnxExecutor> {
     const threads = options.intraOpThreads ?? (isMainThread ? undefined : 1);
-    const ex = new OnnxExecutor(await loadOrt(), ir, threads === undefined ? {} : { intraOpThreads: threads });
+    const ex = new OnnxExecutor(await loadOrt(), ir, { ...options, ...(threads === undefined ? {} : { intraOpThreads: threads }) });
     try {
       await ex.#sessions.session('forward');
     } catch (error) {
@@ -75,7 +75,7 @@ export class OnnxExecutor implements Executor {
   }
 
   #tensor(data: PatternData, dims: readonly number[]): OrtTensor {
-    return data instanceof Int32Array ? new this.#ort.Tensor('int32', data, dims) : new this.#ort.Tensor('float32', data, dims);
+    return data instanceof BigInt64Array ? new this.#ort.Tensor('int64', data, dims) : new this.#ort.Tensor('float32', data, dims);
   }
 
   async #run(kind: GraphKind, feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>> {
