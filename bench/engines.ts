@@ -1,15 +1,19 @@
 /**
  * `npm run bench:engines [-- --quick] [-- --peer]`: the two engines side by side in one run, on the demo
  * model (models/mnist-cnn) and the ~1M-parameter 64×64×3 CNN (bench/large-cnn.ts, seeded weights):
- * forward images/s, Jacobian images/s (the recording forward pass and one adjoint pass of the m unit
- * cotangents, no SVD), exact per-sample RPR images/s (Jacobian, then the SVD and projections in
- * JavaScript: scorePerSample, the product's own path) on the calling thread and on two scoring worker
- * threads, and the m-forward floor (forward images/s ÷ m). With --peer, the PyTorch peer
- * (bench/peer/rpr_peer.py: torch.func vmap(jacrev) + numpy SVD) on the same weights and images.
- * Writes bench/engines-results.json.
  *
- * Every rate is the best of three timed runs after a warm-up, wall clock: this machine is shared, and
- * the load average is recorded beside the numbers.
+ * - forward images/s, and the m-forward floor (forward images/s ÷ m): an exact m-row Jacobian costs at
+ *   least m passes;
+ * - Jacobian images/s: the recording forward pass and one adjoint pass of the m unit cotangents, the
+ *   engine's whole share of exact RPR;
+ * - exact per-sample RPR images/s: scorePerSample, the product's path (Jacobians, then the SVD and the
+ *   projections in JavaScript), on the calling thread and on two scoring worker threads;
+ * - with --peer, the PyTorch peer (bench/peer/rpr_peer.py: torch.func vmap(jacrev) + NumPy SVD, two
+ *   threads) on the same weights and images.
+ *
+ * This machine is shared: the cases run in interleaved rounds (so load swings hit all of them), each
+ * keeps its best round, and besides wall-clock rates every case reports the process CPU time per image,
+ * worker threads included, which load inflates far less. Writes bench/engines-results.json.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -23,7 +27,6 @@ import { ScoringWorkerPool } from '../src/metrics/worker-pool.js';
 import type { Executor } from '../src/model/executor.js';
 import { OnnxExecutor } from '../src/model/executors/onnx/onnx-executor.js';
 import { sizeOf } from '../src/model/ir.js';
-import type { EngineChoice } from '../src/model/load-model.js';
 import { loadModel } from '../src/model/load-model.js';
 import { mnistPart } from '../src/pool/mnist-digits.js';
 import type { Sample } from '../src/pool/types.js';
@@ -34,20 +37,37 @@ import { npyFloat32, peerPython } from './peer-compare.js';
 
 const KS = [1, 5, 10];
 const OPTIONS = { ks: KS, svd: 'exact' as const };
+const ROUNDS = 4;
+
+interface Rate {
+  /** Best round, wall clock. */
+  readonly perSecond: number;
+  /** Best round, process CPU time (all threads) per image. */
+  readonly cpuMicrosPerImage: number;
+}
+
+interface Job {
+  readonly key: string;
+  readonly count: number;
+  readonly run: () => Promise<unknown>;
+}
 
 interface EngineRow {
   readonly model: string;
   readonly engine: string;
-  /** 'main thread' (ONNX Runtime: its own intra-op threads, one per core) or '2 workers' (one core each). */
+  /** 'main thread' (ONNX Runtime on its own intra-op threads, one per core) or '2 workers' (one thread each). */
   readonly setting: string;
-  readonly forwardPerSecond: number | null;
-  /** linearize + jacobians(): the engine's whole share of exact RPR. */
-  readonly jacobianPerSecond: number | null;
-  readonly exactRprPerSecond: number;
-  /** forward images/s ÷ m: m forward passes per image, what an exact m-row Jacobian cannot beat. */
+  /** m, the number of outputs (rows of the Jacobian). */
+  readonly outputs: number;
+  readonly forward: Rate | null;
+  readonly jacobian: Rate | null;
+  readonly exactRpr: Rate;
+  /** forward images/s ÷ m. */
   readonly floorPerSecond: number | null;
-  /** exact RPR time ÷ floor time: 1 is the floor, the target is ≤ 2. */
+  /** Exact RPR time ÷ floor time (wall): 1 is the floor, the target is ≤ 2. */
   readonly costInFloors: number | null;
+  /** The same from CPU time: exact RPR CPU per image ÷ (m × forward CPU per image). */
+  readonly cpuCostInFloors: number | null;
 }
 
 interface ModelCase {
@@ -57,78 +77,108 @@ interface ModelCase {
   readonly count: number;
 }
 
-async function bestRate(count: number, runOnce: () => Promise<void>): Promise<number> {
-  await runOnce();
-  let best = 0;
-  for (let k = 0; k < 3; k++) {
-    const start = performance.now();
-    await runOnce();
-    best = Math.max(best, count / ((performance.now() - start) / 1000));
+/** Runs every job once to warm up, then ROUNDS rounds of all of them in turn; each keeps its best round. */
+async function interleaved(jobs: readonly Job[]): Promise<Map<string, Rate>> {
+  for (const job of jobs) await job.run();
+  const best = new Map<string, { perSecond: number; cpuMicrosPerImage: number }>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const job of jobs) {
+      const cpu0 = process.cpuUsage();
+      const start = performance.now();
+      await job.run();
+      const seconds = (performance.now() - start) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const prev = best.get(job.key) ?? { perSecond: 0, cpuMicrosPerImage: Infinity };
+      best.set(job.key, {
+        perSecond: Math.max(prev.perSecond, job.count / seconds),
+        cpuMicrosPerImage: Math.min(prev.cpuMicrosPerImage, (cpu.user + cpu.system) / job.count),
+      });
+    }
   }
   return best;
 }
 
-function samplesOf(c: ModelCase, n: number): Sample[] {
-  return Array.from({ length: c.count }, (_, i) => ({ id: `${c.name}-${i}`, uri: `${i}`, pixels: c.images.subarray(i * n, (i + 1) * n) }));
-}
-
-async function forwardRate(ex: Executor, c: ModelCase): Promise<number> {
+function forwardJob(key: string, ex: Executor, c: ModelCase): Job {
   const n = sizeOf(ex.ir.inputShape);
   const batch = Math.max(1, Math.min(256, Math.floor(2 ** 22 / n)));
-  return bestRate(c.count, async () => {
-    for (let i = 0; i < c.count; i += batch) {
-      const k = Math.min(batch, c.count - i);
-      await ex.forward(c.images.subarray(i * n, (i + k) * n), k);
-    }
-  });
+  return {
+    key,
+    count: c.count,
+    run: async () => {
+      for (let i = 0; i < c.count; i += batch) {
+        const k = Math.min(batch, c.count - i);
+        await ex.forward(c.images.subarray(i * n, (i + k) * n), k);
+      }
+    },
+  };
 }
 
-async function jacobianRate(ex: Executor, c: ModelCase): Promise<number> {
+function jacobianJob(key: string, ex: Executor, c: ModelCase): Job {
   const n = sizeOf(ex.ir.inputShape);
   const batch = perSampleBatchSize(ex);
-  return bestRate(c.count, async () => {
-    for (let i = 0; i < c.count; i += batch) {
-      const k = Math.min(batch, c.count - i);
-      const lin = await ex.linearize(c.images.subarray(i * n, (i + k) * n), k);
-      await lin.jacobians();
-      lin.dispose();
-    }
-  });
+  return {
+    key,
+    count: c.count,
+    run: async () => {
+      for (let i = 0; i < c.count; i += batch) {
+        const k = Math.min(batch, c.count - i);
+        const lin = await ex.linearize(c.images.subarray(i * n, (i + k) * n), k);
+        await lin.jacobians();
+        lin.dispose();
+      }
+    },
+  };
 }
 
-async function exactRate(ex: Executor, samples: readonly Sample[]): Promise<number> {
+function exactJob(key: string, ex: Executor, samples: readonly Sample[]): Job {
   const batch = perSampleBatchSize(ex);
-  return bestRate(samples.length, async () => {
-    for (let i = 0; i < samples.length; i += batch) await scorePerSample(ex, samples.slice(i, i + batch), OPTIONS);
-  });
+  return {
+    key,
+    count: samples.length,
+    run: async () => {
+      for (let i = 0; i < samples.length; i += batch) await scorePerSample(ex, samples.slice(i, i + batch), OPTIONS);
+    },
+  };
 }
 
-async function workersRate(c: ModelCase, engine: EngineChoice, samples: readonly Sample[]): Promise<number> {
-  const pool = await ScoringWorkerPool.start(2, { modelPath: c.path, backend: 'wasm', engine, keepFinalActivation: false, options: OPTIONS });
-  try {
-    const batch = 32;
-    return await bestRate(samples.length, async () => {
+function poolJob(key: string, pool: ScoringWorkerPool, samples: readonly Sample[]): Job {
+  return {
+    key,
+    count: samples.length,
+    run: () => {
       const parts = [];
-      for (let i = 0; i < samples.length; i += batch) parts.push(pool.score(samples.slice(i, i + batch)));
-      await Promise.all(parts);
-    });
-  } finally {
-    await pool.close();
-  }
+      for (let i = 0; i < samples.length; i += 32) parts.push(pool.score(samples.slice(i, i + 32)));
+      return Promise.all(parts);
+    },
+  };
 }
 
-function row(model: string, engine: string, setting: string, rates: { forward: number | null; jacobian: number | null; exact: number }, m: number): EngineRow {
-  const floor = rates.forward === null ? null : rates.forward / m;
+function row(model: string, engine: string, setting: string, m: number, rates: { forward: Rate | null; jacobian: Rate | null; exactRpr: Rate }): EngineRow {
+  const f = rates.forward;
+  const floor = f === null ? null : f.perSecond / m;
   return {
     model,
     engine,
     setting,
-    forwardPerSecond: rates.forward,
-    jacobianPerSecond: rates.jacobian,
-    exactRprPerSecond: rates.exact,
+    outputs: m,
+    ...rates,
     floorPerSecond: floor,
-    costInFloors: floor === null ? null : floor / rates.exact,
+    costInFloors: floor === null ? null : floor / rates.exactRpr.perSecond,
+    cpuCostInFloors: f === null ? null : rates.exactRpr.cpuMicrosPerImage / (m * f.cpuMicrosPerImage),
   };
+}
+
+async function runPeer(python: string, c: ModelCase, inputShape: readonly number[], workDir: string): Promise<number> {
+  const npy = join(workDir, `${c.name}.npy`);
+  await writeFile(npy, npyFloat32(c.images, [c.count, ...inputShape]));
+  const out = join(workDir, `${c.name}-peer.json`);
+  const script = join(packageRoot(), 'bench', 'peer', 'rpr_peer.py');
+  await promisify(execFile)(python, [script, '--model', c.path, '--images', npy, '--ks', KS.join(','), '--threads', '2', '--out', out], {
+    env: { ...process.env, CUDA_VISIBLE_DEVICES: '' },
+    maxBuffer: 1 << 26,
+    timeout: 1_800_000,
+  });
+  return (JSON.parse(await readFile(out, 'utf8')) as { imagesPerSecond: number }).imagesPerSecond;
 }
 
 async function benchModel(c: ModelCase, peer: string | null, workDir: string): Promise<{ rows: EngineRow[]; peer: number | null }> {
@@ -136,49 +186,78 @@ async function benchModel(c: ModelCase, peer: string | null, workDir: string): P
   const ort = await OnnxExecutor.create(tfjs.ir);
   const m = tfjs.ir.outputSize;
   const n = sizeOf(tfjs.ir.inputShape);
-  const samples = samplesOf(c, n);
-  const rows: EngineRow[] = [];
+  const samples: Sample[] = Array.from({ length: c.count }, (_, i) => ({ id: `${c.name}-${i}`, uri: `${i}`, pixels: c.images.subarray(i * n, (i + 1) * n) }));
+  const pools = {
+    onnxruntime: await ScoringWorkerPool.start(2, { modelPath: c.path, backend: 'wasm', engine: 'onnxruntime', keepFinalActivation: false, options: OPTIONS }),
+    tfjs: await ScoringWorkerPool.start(2, { modelPath: c.path, backend: 'wasm', engine: 'tfjs', keepFinalActivation: false, options: OPTIONS }),
+  };
   try {
-    for (const ex of [ort, tfjs.executor]) {
-      const rates = { forward: await forwardRate(ex, c), jacobian: await jacobianRate(ex, c), exact: await exactRate(ex, samples) };
-      rows.push(row(c.name, ex.backend, 'main thread', rates, m));
-      process.stderr.write(`${c.name} ${ex.backend}: forward ${rates.forward.toFixed(0)}/s, Jacobian ${rates.jacobian.toFixed(1)}/s, exact RPR ${rates.exact.toFixed(1)}/s\n`);
-    }
-    for (const [engine, ex] of [['onnxruntime', ort], ['tfjs', tfjs.executor]] as const) {
-      const exact = await workersRate(c, engine, samples);
-      // The floor stays the engine's best forward rate: ONNX Runtime's on its own threads, TF.js's on one core.
-      const forward = engine === 'onnxruntime' ? rows.find((r) => r.engine === ex.backend)!.forwardPerSecond : null;
-      rows.push(row(c.name, ex.backend, '2 workers', { forward, jacobian: null, exact }, m));
-      process.stderr.write(`${c.name} ${engine} on 2 workers: exact RPR ${exact.toFixed(1)}/s\n`);
-    }
+    const engines = [
+      ['onnxruntime', ort],
+      ['tfjs', tfjs.executor],
+    ] as const;
+    const jobs = engines.flatMap(([name, ex]) => [
+      forwardJob(`${name}/forward`, ex, c),
+      jacobianJob(`${name}/jacobian`, ex, c),
+      exactJob(`${name}/exact`, ex, samples),
+      poolJob(`${name}/exact-2-workers`, pools[name], samples),
+    ]);
+    const rates = await interleaved(jobs);
+    const rows = engines.flatMap(([name, ex]) => {
+      const forward = rates.get(`${name}/forward`)!;
+      const jacobian = rates.get(`${name}/jacobian`)!;
+      process.stderr.write(`${c.name} ${ex.backend}: forward ${forward.perSecond.toFixed(0)}/s, Jacobian ${jacobian.perSecond.toFixed(1)}/s\n`);
+      return [
+        row(c.name, ex.backend, 'main thread', m, { forward, jacobian, exactRpr: rates.get(`${name}/exact`)! }),
+        // The floor stays the engine's own forward rate on the calling thread.
+        row(c.name, ex.backend, '2 workers', m, { forward, jacobian: null, exactRpr: rates.get(`${name}/exact-2-workers`)! }),
+      ];
+    });
+    const peerRate = peer ? await runPeer(peer, c, tfjs.ir.inputShape, workDir) : null;
+    return { rows, peer: peerRate };
   } finally {
+    await pools.onnxruntime.close();
+    await pools.tfjs.close();
     ort.dispose();
     tfjs.executor.dispose();
   }
-  if (!peer) return { rows, peer: null };
-  const npy = join(workDir, `${c.name}.npy`);
-  await writeFile(npy, npyFloat32(c.images, [c.count, ...tfjs.ir.inputShape]));
-  const out = join(workDir, `${c.name}-peer.json`);
-  await promisify(execFile)(peer, [join(packageRoot(), 'bench', 'peer', 'rpr_peer.py'), '--model', c.path, '--images', npy, '--ks', KS.join(','), '--threads', '2', '--out', out], {
-    env: { ...process.env, CUDA_VISIBLE_DEVICES: '' },
-    maxBuffer: 1 << 26,
-    timeout: 1_800_000,
-  });
-  const result = JSON.parse(await readFile(out, 'utf8')) as { imagesPerSecond: number };
-  process.stderr.write(`${c.name} PyTorch peer (2 threads): exact RPR ${result.imagesPerSecond.toFixed(1)}/s\n`);
-  return { rows, peer: result.imagesPerSecond };
 }
 
 function digits(count: number): Float32Array {
-  const d = mnistPart('pool').slice(0, count);
   const out = new Float32Array(count * 784);
-  d.forEach((x, i) => out.set(x.pixels, i * 784));
+  mnistPart('pool')
+    .slice(0, count)
+    .forEach((d, i) => out.set(d.pixels, i * 784));
   return out;
 }
 
 function seededImages(count: number, size: number): Float32Array {
   const rng = createRng(64);
   return Float32Array.from({ length: count * size }, () => rng.next());
+}
+
+function targetsOf(cases: readonly ModelCase[], rows: readonly EngineRow[], peers: Readonly<Record<string, number | null>>) {
+  return cases.map((c) => {
+    const ort = rows.filter((r) => r.model === c.name && r.engine.startsWith('onnxruntime'));
+    const best = ort.reduce((a, b) => (b.exactRpr.perSecond > a.exactRpr.perSecond ? b : a));
+    const main = ort.find((r) => r.setting === 'main thread')!;
+    const peerRate = peers[c.name] ?? null;
+    return {
+      model: c.name,
+      bestOnnxExactRprPerSecond: best.exactRpr.perSecond,
+      bestSetting: best.setting,
+      floorPerSecond: best.floorPerSecond!,
+      /** ≤ 2 meets "within 2× of the m-forward floor" (wall clock). */
+      costInFloors: best.costInFloors!,
+      /** The same from CPU time on the calling thread. */
+      cpuCostInFloors: main.cpuCostInFloors!,
+      /** The engine's own share (recording pass + adjoint), without the SVD in JavaScript, from CPU time. */
+      jacobianCpuCostInFloors: main.jacobian!.cpuMicrosPerImage / (main.outputs * main.forward!.cpuMicrosPerImage),
+      pytorchPerSecond: peerRate,
+      /** ≥ 3 meets "≥ 3× the PyTorch peer". */
+      timesPytorch: peerRate === null ? null : best.exactRpr.perSecond / peerRate,
+    };
+  });
 }
 
 async function main(): Promise<void> {
@@ -201,50 +280,33 @@ async function main(): Promise<void> {
       peers[c.name] = result.peer;
     }
     load.after = loadavg()[0]!;
-    const targets = cases.map((c) => {
-      const ort = rows.filter((r) => r.model === c.name && r.engine.startsWith('onnxruntime'));
-      const best = ort.reduce((a, b) => (b.exactRprPerSecond > a.exactRprPerSecond ? b : a));
-      const floor = ort.find((r) => r.floorPerSecond !== null)!.floorPerSecond!;
-      const peerRate = peers[c.name] ?? null;
-      const jacobian = ort.find((r) => r.jacobianPerSecond !== null)!.jacobianPerSecond!;
-      return {
-        model: c.name,
-        bestOnnxExactRprPerSecond: best.exactRprPerSecond,
-        bestSetting: best.setting,
-        floorPerSecond: floor,
-        /** ≤ 2 meets "within 2× of the m-forward floor". */
-        costInFloors: floor / best.exactRprPerSecond,
-        /** The engine's own share (recording pass + adjoint), without the SVD in JavaScript. */
-        jacobianCostInFloors: floor / jacobian,
-        pytorchPerSecond: peerRate,
-        /** ≥ 3 meets "≥ 3× the PyTorch peer". */
-        timesPytorch: peerRate === null ? null : best.exactRprPerSecond / peerRate,
-      };
-    });
+    const targets = targetsOf(cases, rows, peers);
     const results = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, loadAverage: load },
       date: new Date().toISOString(),
       largeCnnParameters: params,
       ks: KS,
+      rounds: ROUNDS,
       rows,
       targets,
     };
     writeFileSync(join(packageRoot(), 'bench', 'engines-results.json'), JSON.stringify(results, null, 2) + '\n');
-    const fmt = (v: number | null, d = 0) => (v === null ? '–' : v.toFixed(d));
+    const fmt = (v: number | null | undefined, d = 0) => (v === null || v === undefined ? '–' : v.toFixed(d));
     const lines = [
       `Machine: ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)}`,
       '',
-      '| model | engine | setting | forward img/s | Jacobian img/s | exact RPR img/s | m-forward floor img/s | exact RPR cost in floors |',
-      '|---|---|---|---|---|---|---|---|',
+      '| model | engine | setting | forward img/s | Jacobian img/s | exact RPR img/s | floor img/s | cost in floors (wall) | (CPU) |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...rows.map(
         (r) =>
-          `| ${r.model} | ${r.engine} | ${r.setting} | ${fmt(r.forwardPerSecond)} | ${fmt(r.jacobianPerSecond, 1)} | ${fmt(r.exactRprPerSecond, 1)} | ${fmt(r.floorPerSecond, 1)} | ${fmt(r.costInFloors, 2)} |`,
+          `| ${r.model} | ${r.engine} | ${r.setting} | ${fmt(r.forward?.perSecond)} | ${fmt(r.jacobian?.perSecond, 1)} | ${fmt(r.exactRpr.perSecond, 1)} | ` +
+          `${fmt(r.floorPerSecond, 1)} | ${fmt(r.costInFloors, 2)} | ${fmt(r.cpuCostInFloors, 2)} |`,
       ),
       '',
       ...targets.map(
         (t) =>
-          `${t.model}: ONNX Runtime exact RPR ${t.bestOnnxExactRprPerSecond.toFixed(1)}/s (${t.bestSetting}) = ${t.costInFloors.toFixed(2)}× the floor (target ≤ 2); ` +
-          `its Jacobians alone ${t.jacobianCostInFloors.toFixed(2)}× the floor` +
+          `${t.model}: ONNX Runtime exact RPR ${t.bestOnnxExactRprPerSecond.toFixed(1)}/s (${t.bestSetting}) = ${t.costInFloors.toFixed(2)}× the floor ` +
+          `(${t.cpuCostInFloors.toFixed(2)}× in CPU time; the Jacobians alone ${t.jacobianCpuCostInFloors.toFixed(2)}×; target ≤ 2)` +
           (t.timesPytorch === null ? '' : `, ${t.timesPytorch.toFixed(2)}× PyTorch's ${t.pytorchPerSecond!.toFixed(1)}/s (target ≥ 3)`),
       ),
     ];

@@ -2,7 +2,8 @@
  * `npm run evaluate [-- --quick] [--workers N] [--seeds N] [--missing-class-seeds N] [--out DIR]`:
  * the simulated active-learning evaluation and the segmentation study (src/evaluation). The full run
  * writes docs/evaluation/; --quick is a CI-sized check of the harness (tiny pool, 2 rounds, 1 seed);
- * --render-only rewrites README.md and the plots from an existing results.json.
+ * --render-only [--merge DIR]… rewrites README.md and the plots from an existing results.json, adding
+ * the runs of other output directories of the same setup.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,13 +30,14 @@ async function main(): Promise<void> {
       policies: { type: 'string' },
       'no-segmentation': { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
+      merge: { type: 'string', multiple: true },
       out: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
   const outDir = values.out ?? (quick ? join(packageRoot(), 'bench', 'out', 'evaluation-quick') : join(packageRoot(), 'docs', 'evaluation'));
   if (values['render-only']) {
-    const results = await rerenderEvaluation(outDir);
+    const results = await rerenderEvaluation(outDir, values.merge ?? []);
     process.stdout.write(`re-rendered ${outDir} from its results.json (${results.curves.length} runs)\n`);
     return;
   }

@@ -13,4 +13,5 @@ export * from './sinks/index.js';
 export * from './rounds/index.js';
 export * from './config/index.js';
 export * from './diagnostics/index.js';
+export * from './distributed/index.js';
 export { LabelStudioSink, createLabelStudioSink, LabelStudioPoolSource, startMlBackend } from './sinks/label-studio/index.js';

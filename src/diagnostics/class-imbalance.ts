@@ -7,13 +7,13 @@
  * classes' labels on the SAME images instead. The label strength of class c at image x is the mean of
  * LPR_k(e_c) over the band k = ⌈m/2⌉ … m − 2: how much of c's one-hot label lies in the model's
  * top-k output directions, for the k where "c is among the directions the model can move at all" is
- * decided. Smaller k says which classes the image resembles (shape again), and LPR_{m−1} and LPR_m are
- * near 1 for every label (the least sensitive direction of softmax-trained logits is near the all-ones
- * direction, which every label shares). A class's strength is the median over all evaluation images,
+ * decided. Smaller k says which classes the image resembles (shape again); LPR_m is 1 and LPR_{m−1} near
+ * 1 for every label (the one direction it leaves out carries 1/m of the labels' energy on average), so
+ * they tell the labels apart least. A class's strength is the median over all evaluation images,
  * of every class; it is under-represented when its strength is below `strengthRatio` times the median
- * class's. The 0.75 default separates, in the experiment, every digit cut to 3% of its share from every
- * class of balanced models (cut digits ≤ 0.67, all others ≥ 0.79), for the demo model's recipe; on
- * smaller, faster-trained networks the effect can vanish (the same document).
+ * class's. The 0.75 default separates, for the demo model's recipe, every digit cut to 3% of its share
+ * (relative strength 0.52–0.67) from every other class of every model, balanced or not (0.79 or more);
+ * on a smaller, faster-trained network it misses a cut digit (docs/class-imbalance.md, "limits").
  *
  * Descriptive, not part of the verdict: for every (metric, k) family and class c, Mann–Whitney U of
  * c's values against all other classes' values (two-sided, normal approximation with tie correction),

@@ -3,7 +3,7 @@
  * pool source itself (directory and manifest), read entry by entry, against the shards' entries read
  * back on the worker's side.
  */
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,6 +48,10 @@ beforeAll(async () => {
   // A link back up the tree (a loop) and a link to an image.
   await symlink(join(pool, 'a'), join(pool, 'a/y/loop'));
   await symlink(join(pool, 'top.png'), join(pool, 'b/link.png'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
 });
 
 describe('listShards', () => {

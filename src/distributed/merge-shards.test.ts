@@ -5,7 +5,7 @@
  * The reference is the local path itself (rankScored over the directory source), on real MNIST PNGs
  * scored by the pixel test double.
  */
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp as makeTemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPolicy, Ranker, type RankedCandidate } from '../policy/index.js';
@@ -26,6 +26,17 @@ const WORKER = { id: 'test:1', host: 'test', pid: 1, backend: 'pixel-test' };
 
 let pool: string;
 let ids: string[];
+const made: string[] = [];
+
+async function mkdtemp(prefix: string): Promise<string> {
+  const dir = await makeTemp(prefix);
+  made.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+});
 
 beforeAll(async () => {
   pool = await mkdtemp(join(tmpdir(), 'rpr-merge-'));

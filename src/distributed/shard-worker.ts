@@ -62,7 +62,8 @@ export type ShardWorkerEvent =
   | { readonly kind: 'finished'; readonly job: string; readonly shard: number; readonly images: number; readonly seconds: number }
   | { readonly kind: 'refused'; readonly job: string; readonly shard: number; readonly reason: string }
   | { readonly kind: 'failed'; readonly job: string; readonly reason: string }
-  | { readonly kind: 'connection'; readonly message: string };
+  | { readonly kind: 'connection'; readonly message: string }
+  | { readonly kind: 'stopping'; readonly active: number };
 
 /** What a worker did until it was stopped. */
 export interface ShardWorkerSummary {
@@ -126,6 +127,10 @@ export async function runShardWorker(options: ShardWorkerOptions): Promise<Shard
     maxStalledCount: MAX_STALLS,
     name: id,
   });
+  let active = 0;
+  worker.on('active', () => active++);
+  worker.on('completed', () => active--);
+  worker.on('failed', () => active--);
   let lastConnectionMessage = '';
   worker.on('error', (error: unknown) => {
     const message = errorMessage(error);
@@ -142,6 +147,7 @@ export async function runShardWorker(options: ShardWorkerOptions): Promise<Shard
       if (options.signal.aborted) resolve();
       else options.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    emit({ kind: 'stopping', active });
   } finally {
     await worker.close();
     await sessions.close();

@@ -158,13 +158,39 @@ export async function writeEvaluation(dir: string, results: EvaluationResults): 
 /**
  * Rewrites README.md and the plots from an existing results.json, the summaries recomputed from its raw
  * curves by the current code (e.g. after the report's layout changed); the measurements are untouched.
+ * Curves from the results.json files of `mergeFrom` (runs of the same setup split over several processes)
+ * are added, one per (scenario, variant, seed).
  */
-export async function rerenderEvaluation(dir: string): Promise<EvaluationResults> {
-  const saved = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as EvaluationResults;
+export async function rerenderEvaluation(dir: string, mergeFrom: readonly string[] = []): Promise<EvaluationResults> {
+  const read = async (from: string) => JSON.parse(await readFile(join(from, 'results.json'), 'utf8')) as EvaluationResults;
+  const saved = await read(dir);
+  const key = (c: CurveResult) => `${c.spec.scenario.name}/${c.spec.variant.id}/${c.spec.seed}`;
+  const curves = new Map(saved.curves.map((c) => [key(c), c]));
+  let mergedSeconds = 0;
+  for (const other of mergeFrom) {
+    const extra = await read(other);
+    mergedSeconds = Math.max(mergedSeconds, extra.meta.wallSeconds);
+    for (const c of extra.curves) if (!curves.has(key(c))) curves.set(key(c), c);
+  }
+  const all = [...curves.values()];
   const targets = saved.standard?.targets ?? saved.missingClass?.targets ?? [0.85, 0.9];
-  const of = (name: string) => saved.curves.filter((c) => c.spec.scenario.name === name);
+  const of = (name: string) => all.filter((c) => c.spec.scenario.name === name);
+  const added = all.length - saved.curves.length;
   const results: EvaluationResults = {
     ...saved,
+    meta: {
+      ...saved.meta,
+      jobsDone: saved.meta.jobsDone + added,
+      ...(mergeFrom.length > 0
+        ? {
+            setup: [
+              ...saved.meta.setup,
+              `${added} of these runs came from ${mergeFrom.length} more process(es) of the same setup run at the same time (longest ${(mergedSeconds / 60).toFixed(0)} min), merged by (scenario, policy, seed).`,
+            ],
+          }
+        : {}),
+    },
+    curves: all,
     standard: summarizeScenario(of('standard'), targets),
     missingClass: summarizeScenario(of('missing-class'), targets),
   };

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rerenderEvaluation } from './evaluation-report.js';
 import { runEvaluation } from './run-evaluation.js';
 import { EVALUATION_RECIPE } from './training-recipe.js';
 
@@ -47,6 +48,9 @@ describe('runEvaluation (the --quick harness, in process)', () => {
     for (const svg of ['learning-curves.svg', 'missing-class.svg', 'rpr-vs-dice.svg']) {
       expect((await readFile(join(out, svg), 'utf8')).startsWith('<svg')).toBe(true);
     }
+    // Re-rendering from results.json alone gives the same report.
+    await rerenderEvaluation(out);
+    expect(await readFile(join(out, 'README.md'), 'utf8')).toBe(readme);
   });
 
   it('refuses a bad option before doing any work', async () => {

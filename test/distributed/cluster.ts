@@ -4,7 +4,7 @@
  * real MNIST digit PNGs on disk (workers read the pool from the shared file system, as in production).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ export interface TestRedis {
 /** A Redis for one test file, or why there is none (the tests then skip, saying so). */
 export async function startTestRedis(): Promise<TestRedis | { readonly skip: string }> {
   if (!redisClientAvailable()) return { skip: "the npm package ioredis (BullMQ's Redis client) is not installed" };
-  const env = { ...process.env, REDIS_STATE_DIR: await mkdtemp(join(tmpdir(), 'rpr-test-redis-')) };
+  const env = { ...process.env, REDIS_STATE_DIR: await tempDir('rpr-test-redis-') };
   try {
     const { stdout } = await promisify(execFile)(REDIS_SH, ['start'], { env, timeout: 300_000 });
     const url = /^REDIS_URL=(\S+)$/m.exec(stdout)?.[1];
@@ -46,7 +46,7 @@ export function describeWithRedis(redis: TestRedis | { readonly skip: string }):
 
 /** A directory of the first `count` MNIST pool digits as PNG files. */
 export async function digitPool(count: number): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'rpr-dist-pool-'));
+  const dir = await tempDir('rpr-dist-pool-');
   await writeDigitPngs(dir, mnistPart('pool').slice(0, count));
   return dir;
 }
@@ -58,14 +58,23 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Processes spawned and not yet ended, so a failed test leaves none behind (see `killLeftovers`). */
+/** Processes spawned and not yet ended, and directories made, so a test file leaves nothing behind. */
 const running = new Set<CliProcess>();
+const made: string[] = [];
 
-/** SIGKILLs every process a test spawned that is still running. */
-export async function killLeftovers(): Promise<void> {
+/** A new temporary directory, removed by `cleanUp`. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** SIGKILLs every process the tests spawned that is still running, and removes their directories. */
+export async function cleanUp(): Promise<void> {
   const left = [...running];
   for (const p of left) p.child.kill('SIGKILL');
   await Promise.all(left.map((p) => p.done));
+  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
 /** A spawned rpr-select process. */
@@ -130,7 +139,7 @@ export function cli(args: readonly string[], cwd: string): Promise<CliRun> {
 /** `count` worker processes on `redis`, each in its own working directory (its own score cache), ready. */
 export async function startWorkers(count: number, redis: string, queue: string, extra: readonly string[] = []): Promise<CliProcess[]> {
   const workers = await Promise.all(
-    Array.from({ length: count }, async () => new CliProcess(['worker', '--redis', redis, '--redis-queue', queue, '--workers', '1', ...extra], await mkdtemp(join(tmpdir(), 'rpr-worker-')))),
+    Array.from({ length: count }, async () => new CliProcess(['worker', '--redis', redis, '--redis-queue', queue, '--workers', '1', ...extra], await tempDir('rpr-worker-'))),
   );
   try {
     await Promise.all(workers.map((w) => w.waitFor(/ready: queue/)));

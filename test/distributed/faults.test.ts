@@ -10,11 +10,10 @@
  * - Redis unreachable: exit code 5, one line, the ledger unchanged (this one needs no Redis).
  * The reference is the local `select` on the same pool.
  */
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledModelPath } from '../../src/util/package-root.js';
-import { CliProcess, cli, closedPort, describeWithRedis, killLeftovers, digitPool, ledgerRows, selection, startTestRedis, startWorkers, type CliRun } from './cluster.js';
+import { cleanUp, cli, CliProcess, closedPort, describeWithRedis, digitPool, ledgerRows, selection, startTestRedis, startWorkers, tempDir, type CliRun } from './cluster.js';
 
 const POOL = 90;
 const SHARDS = 3;
@@ -40,18 +39,18 @@ let local: SelectJson;
 
 beforeAll(async () => {
   pool = await digitPool(POOL);
-  localDir = await mkdtemp(join(tmpdir(), 'rpr-local-'));
+  localDir = await tempDir('rpr-local-');
   local = json(await cli(['select', '--pool', pool, ...ROUND, '--json'], localDir));
 });
 
 afterAll(async () => {
-  await killLeftovers();
   if ('url' in redis) await redis.stop();
+  await cleanUp();
 });
 
 describe('Redis unreachable', () => {
   it('exits 5 with one line naming the URL, and writes nothing to the ledger', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'rpr-down-'));
+    const cwd = await tempDir('rpr-down-');
     const ledger = join(localDir, LEDGER);
     const before = ledgerRows(ledger);
     const url = `redis://127.0.0.1:${await closedPort()}`;
@@ -73,7 +72,7 @@ describeWithRedis(redis)('faults in a distributed round', () => {
     // A lock of 2 s: the survivor takes the dead worker's shard within a few seconds.
     const [victim, survivor] = await startWorkers(2, redis.url, queue, ['--lock-seconds', '2']);
     try {
-      const cwd = await mkdtemp(join(tmpdir(), 'rpr-coordinator-'));
+      const cwd = await tempDir('rpr-coordinator-');
       const coordinator = new CliProcess(
         ['select', '--pool', pool, ...ROUND, '--distributed', redis.url, '--redis-queue', queue, '--shard-size', String(POOL / SHARDS), '--json'],
         cwd,
@@ -109,7 +108,7 @@ describeWithRedis(redis)('faults in a distributed round', () => {
   it('the coordinator SIGKILLed while waiting: run again, it reuses the shards already scored', async () => {
     if (!('url' in redis)) return;
     const queue = 'killed-coordinator';
-    const cwd = await mkdtemp(join(tmpdir(), 'rpr-coordinator-'));
+    const cwd = await tempDir('rpr-coordinator-');
     const args = ['select', '--pool', pool, ...ROUND, '--distributed', redis.url, '--redis-queue', queue, '--shard-size', String(POOL / SHARDS), '--json'];
     // No worker yet: the coordinator enqueues every shard, then waits.
     const first = new CliProcess(args, cwd);
@@ -141,7 +140,7 @@ describeWithRedis(redis)('faults in a distributed round', () => {
     if (!('url' in redis)) return;
     const queue = 'other-model';
     // The bundled model with one weight changed: same architecture, another digest.
-    const model = await mkdtemp(join(tmpdir(), 'rpr-other-model-'));
+    const model = await tempDir('rpr-other-model-');
     await cp(bundledModelPath(), model, { recursive: true });
     const weights = await readFile(join(model, 'weights.bin'));
     weights.writeFloatLE(weights.readFloatLE(0) + 0.5, 0);
@@ -152,7 +151,7 @@ describeWithRedis(redis)('faults in a distributed round', () => {
       const before = ledgerRows(ledger);
       const run = await cli(
         ['select', '--pool', pool, ...ROUND, '--ledger', ledger, '--distributed', redis.url, '--redis-queue', queue, '--shard-size', String(POOL / SHARDS), '--quiet'],
-        await mkdtemp(join(tmpdir(), 'rpr-coordinator-')),
+        await tempDir('rpr-coordinator-'),
       );
       expect(run.code).toBe(5);
       expect(run.stderr).toMatch(

@@ -5,10 +5,7 @@
  * diversity and class quotas, so the workers' shortlists carry coordinates and predictions).
  * The reference is the local `select` on the same pool; the real CNN scores every image.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cli, describeWithRedis, killLeftovers, digitPool, selection, startTestRedis, startWorkers, type CliRun } from './cluster.js';
+import { cleanUp, cli, describeWithRedis, digitPool, selection, startTestRedis, startWorkers, tempDir, type CliRun } from './cluster.js';
 
 const POOL = 120;
 const ROUND = ['--round-size', '12', '--workers', '1'];
@@ -28,20 +25,20 @@ function json(run: CliRun): SelectJson {
   return JSON.parse(run.stdout) as SelectJson;
 }
 
+afterAll(async () => {
+  if ('url' in redis) await redis.stop();
+  await cleanUp();
+});
+
 describeWithRedis(redis)('a distributed round selects what a local round selects', () => {
   let pool: string;
   let local: SelectJson[];
 
   beforeAll(async () => {
     pool = await digitPool(POOL);
-    const cwd = await mkdtemp(join(tmpdir(), 'rpr-local-'));
+    const cwd = await tempDir('rpr-local-');
     local = [json(await cli(['select', '--pool', pool, ...ROUND, '--json'], cwd))];
     local.push(json(await cli(['select', '--pool', pool, ...SECOND_ROUND, '--json'], cwd)));
-  });
-
-  afterAll(async () => {
-    await killLeftovers();
-    if ('url' in redis) await redis.stop();
   });
 
   it.each([2, 3])('with %i worker processes: the same ids in the same order, round after round', async (count) => {
@@ -49,7 +46,7 @@ describeWithRedis(redis)('a distributed round selects what a local round selects
     const queue = `same-answer-${count}`;
     const workers = await startWorkers(count, redis.url, queue);
     try {
-      const cwd = await mkdtemp(join(tmpdir(), 'rpr-coordinator-'));
+      const cwd = await tempDir('rpr-coordinator-');
       const distributed = ['--distributed', redis.url, '--redis-queue', queue, '--shard-size', SHARD_SIZE, '--json'];
       const first = await cli(['select', '--pool', pool, ...ROUND, ...distributed], cwd);
       const second = await cli(['select', '--pool', pool, ...SECOND_ROUND, ...distributed], cwd);

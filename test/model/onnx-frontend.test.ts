@@ -214,6 +214,57 @@ describe('layouts the frontend accepts', () => {
     ex.dispose();
   });
 
+  it('a graph of many ops reads into an IR that computes what onnxruntime computes on the file itself', async () => {
+    const { loadOrt } = await import('../../src/model/executors/onnx/ort-runtime.js');
+    const ort = await loadOrt();
+    const rng = createRng(71);
+    const w = (dims: number[], scale = 0.5) => Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => scale * rng.normal());
+    const bytes = model(2, 9, 9, (b, x) => {
+      const padded = b.op('Pad', [x, b.int64s([0, 0, 1, 0, 0, 0, 0, 2])]);
+      // Asymmetric explicit pads: a zero padding before a 'valid' conv.
+      const conv = b.op('Conv', [padded, b.floats('k1', w([4, 2, 3, 3]), [4, 2, 3, 3]), b.floats('b1', w([4]), [4])], { pads: [0, 1, 1, 0], strides: [1, 2] });
+      const act = b.op('PRelu', [conv, b.floats('s', Float32Array.of(0.1, 0.2, 0.3, 0.4), [4, 1, 1])]);
+      const avg = b.op('AveragePool', [act], { kernel_shape: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 });
+      const up = b.op('ConvTranspose', [avg, b.floats('k2', w([4, 3, 3, 3]), [4, 3, 3, 3]), b.floats('b2', w([3]), [3])], {
+        strides: [2, 2],
+        pads: [1, 0, 1, 1],
+        output_padding: [1, 0],
+      });
+      const hs = b.op('HardSigmoid', [up]);
+      const scaled = b.op('Div', [b.op('Sub', [hs, b.floats('m', w([3]), [1, 3, 1, 1])]), b.floats('d', Float32Array.of(0.5), [])]);
+      const resized = b.op('Resize', [b.op('Clip', [scaled, b.floats('lo', Float32Array.of(0), []), b.floats('hi', Float32Array.of(3), [])]), '', b.floats('sc', Float32Array.of(1, 1, 2, 2), [4])], {
+        mode: 'nearest',
+        coordinate_transformation_mode: 'asymmetric',
+        nearest_mode: 'floor',
+      });
+      const pooled = b.op('GlobalMaxPool', [b.op('Softplus', [resized])]);
+      const features = b.op('Concat', [b.op('Flatten', [pooled], { axis: 1 }), b.op('Flatten', [b.op('MaxPool', [act], { kernel_shape: [2, 2], strides: [2, 2] })], { axis: 1 })], { axis: 1 });
+      const dims = 3 + 4 * 4 * 2;
+      const bn = b.op('BatchNormalization', [features, b.floats('g', w([dims]), [dims]), b.floats('be', w([dims]), [dims]), b.floats('mu', w([dims]), [dims]), b.floats('var', Float32Array.from({ length: dims }, () => 0.5 + rng.next()), [dims])]);
+      const hidden = b.op('LeakyRelu', [b.op('Gemm', [bn, b.floats('fc1', w([dims, 7]), [dims, 7]), b.floats('fb1', w([7]), [7])], { alpha: { float: 0.7 } })], { alpha: { float: 0.2 } });
+      return b.op('Add', [b.op('MatMul', [hidden, b.floats('fc2', w([7, 4]), [7, 4])]), b.floats('fb2', w([4]), [4])]);
+    });
+    const ir = onnxModelToIR(bytes, 'ops.onnx');
+    const x = Float32Array.from({ length: 2 * 162 }, () => rng.next());
+    const nchw = new Float32Array(x.length);
+    for (let i = 0; i < 2; i++) for (let c = 0; c < 2; c++) for (let p = 0; p < 81; p++) nchw[i * 162 + c * 81 + p] = x[i * 162 + p * 2 + c]!;
+    const session = await ort.InferenceSession.create(bytes);
+    const expected: number[] = [];
+    for (let i = 0; i < 2; i++) expected.push(...((await session.run({ x: new ort.Tensor('float32', nchw.slice(i * 162, (i + 1) * 162), [1, 2, 9, 9]) }))['y']!.data as Float32Array));
+    await session.release();
+    const ex = await OnnxExecutor.create(ir);
+    const tfjs = new TfjsExecutor(ir, 'cpu');
+    expect(relativeError(await ex.forward(x, 2), expected)).toBeLessThan(TOLERANCE);
+    expect(relativeError(await tfjs.forward(x, 2), expected)).toBeLessThan(TOLERANCE);
+    const lin = await ex.linearize(x, 2);
+    const ref = await tfjs.linearize(x, 2);
+    expect(relativeError(await lin.jacobians(), await ref.jacobians())).toBeLessThan(TOLERANCE);
+    lin.dispose();
+    ref.dispose();
+    ex.dispose();
+    tfjs.dispose();
+  });
+
   it('weights in an external data file: a model copied without it names the missing file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rpr-onnx-'));
     const copy = join(dir, 'decoder.onnx');

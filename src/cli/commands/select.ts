@@ -13,6 +13,7 @@ import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv, scoringProgress } from '../command-env.js';
 import { CONFIG_FLAGS, loadCliConfig, withConfigFlags, type ConfigFlag } from '../config-flags.js';
 import { selectJson, selectSummary } from '../format-select.js';
+import type { Logger } from '../logger.js';
 import { testPauseHooks } from '../test-pause.js';
 
 export const SELECT_FLAGS = Object.keys(CONFIG_FLAGS) as ConfigFlag[];
@@ -47,7 +48,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
       const loaded = await loadCliConfig(ctx, args, SELECT_FLAGS);
       const progress = scoringProgress(ctx, args);
       const hooks = testPauseHooks(ctx);
-      const coordinator = args.distributed === undefined ? null : await openCoordinator(args, (line) => log.info(line));
+      const coordinator = args.distributed === undefined ? null : await openCoordinator(args, log);
       let outcome;
       try {
         outcome = await selectRound({
@@ -65,7 +66,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
         progress.done();
       }
       // The round is in the ledger: its jobs' results are no longer needed in Redis.
-      if (coordinator && !outcome.report.dryRun) await coordinator.finish().catch((error: unknown) => log.warn(`could not remove the round's jobs from Redis: ${String(error)}`));
+      if (coordinator && !outcome.report.dryRun) await coordinator.finish().catch((error: unknown) => log.warn(`could not remove the round's jobs from Redis: ${error instanceof Error ? error.message : String(error)}`));
       const distributed = coordinator?.report() ?? null;
       if (args.json) ctx.stdout.write(`${JSON.stringify({ ...selectJson(outcome, loaded.config), ...(coordinator ? { distributed } : {}) })}\n`);
       else if (!args.quiet) {
@@ -80,7 +81,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
 }
 
 /** The coordinator of `--distributed`; BullMQ is loaded only when asked for. */
-async function openCoordinator(args: SelectArgs, info: (line: string) => void): Promise<Coordinator> {
+async function openCoordinator(args: SelectArgs, log: Logger): Promise<Coordinator> {
   const { Coordinator, DEFAULT_QUEUE, parseRedisUrl } = await import('../../distributed/index.js');
   const shardSize = args.shardSize === undefined ? undefined : Number(args.shardSize);
   if (shardSize !== undefined && !(Number.isInteger(shardSize) && shardSize > 0)) {
@@ -91,8 +92,8 @@ async function openCoordinator(args: SelectArgs, info: (line: string) => void): 
     ...(args.redisQueue ? { queue: args.redisQueue } : {}),
     ...(shardSize ? { shardSize } : {}),
     onProgress: (p) =>
-      info(`shards ${p.shardsDone}/${p.shardsTotal ?? '?'} done, ${p.images} images scored, ${p.imagesPerSecond.toFixed(1)} images/s across ${p.workers} workers`),
-    onEnqueued: (e) => info(`round ${e.round}: ${e.shards} shards on queue '${args.redisQueue ?? DEFAULT_QUEUE}'${e.reused > 0 ? `, ${e.reused} already scored by an earlier run` : ''}`),
-    onNotice: info,
+      log.info(`shards ${p.shardsDone}/${p.shardsTotal ?? '?'} done, ${p.images} images scored, ${p.imagesPerSecond.toFixed(1)} images/s across ${p.workers} workers`),
+    onEnqueued: (e) => log.info(`round ${e.round}: ${e.shards} shards on queue '${args.redisQueue ?? DEFAULT_QUEUE}'${e.reused > 0 ? `, ${e.reused} already scored by an earlier run` : ''}`),
+    onNotice: (message) => log.warn(message),
   });
 }

@@ -84,6 +84,8 @@ export function workerCommand(ctx: CliContext): CommandModule<GlobalArgs, Worker
               return log.warn(`job ${event.job} failed: ${event.reason}`);
             case 'connection':
               return log.warn(`Redis at ${redis.display}: ${event.message}`);
+            case 'stopping':
+              return log.info(`stopping${event.active > 0 ? `: finishing ${event.active} shard(s) in hand` : ''} (signal again to exit at once)`);
           }
         },
       });

@@ -28,7 +28,7 @@ import type { OnnxAxis } from './onnx-windows.js';
 import { matchingPadding, onnxAxes } from './onnx-windows.js';
 
 /** The ops this frontend reads, for messages. */
-export const ONNX_OPS = [
+const ONNX_OPS = [
   'Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Relu', 'LeakyRelu', 'Clip', 'PRelu', 'Sigmoid', 'Tanh', 'Elu', 'Selu',
   'Softplus', 'Softsign', 'HardSigmoid', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
   'BatchNormalization', 'Add', 'Sub', 'Mul', 'Div', 'Concat', 'Flatten', 'Reshape', 'Pad', 'Resize', 'Upsample',

@@ -67,7 +67,7 @@ function externalBytes(t: OnnxTensor, path: string, what: string, external: Exte
 }
 
 /** A TensorProto's values as float64 (exact for float32, float16 and int64 values below 2⁵³). */
-export function tensorValues(t: OnnxTensor, path: string, what: string, external: ExternalData | null = null): Float64Array {
+function tensorValues(t: OnnxTensor, path: string, what: string, external: ExternalData | null = null): Float64Array {
   const dims = (t.dims ?? []).map(toNumber);
   const size = dims.reduce((a, b) => a * b, 1);
   const stored = t.dataLocation === 1 ? externalBytes(t, path, what, external) : t.rawData;

@@ -7,7 +7,7 @@ import { errors } from '../../../errors/index.js';
 import type { AxisGeometry } from '../../conv-geometry.js';
 import type { ModelIR } from '../../ir.js';
 import type { GraphBuilder } from './graph-builder.js';
-import { channelAxis, graphDims, reshapeBetween } from './graph-layout.js';
+import { channelAxis, reshapeBetween } from './graph-layout.js';
 import type { PreparedNode } from './prepared-node.js';
 
 export interface EmitContext {
@@ -43,7 +43,7 @@ export function weightOf(ctx: EmitContext, i: number): string {
   return ctx.b.floats(`w${i}`, p.weight!, p.weightDims!, `w${i}`);
 }
 
-export function biasOf(ctx: EmitContext, i: number, forConv: boolean): string {
+function biasOf(ctx: EmitContext, i: number, forConv: boolean): string {
   const p = ctx.prepared[i]!;
   return ctx.b.floats(`b${i}`, p.bias!, forConv ? [p.bias!.length] : p.channelDims!, `b${i}:${forConv}`);
 }
@@ -128,9 +128,4 @@ export function linearNode(ctx: EmitContext, i: number, inputs: readonly string[
     default:
       throw errors.internal(`node ${node.name} (${op.kind}) is not linear`);
   }
-}
-
-/** Dims of node i's value inside a graph, batch left out. */
-export function dimsOf(ctx: EmitContext, i: number): number[] {
-  return graphDims(ctx.ir.nodes[i]!.shape);
 }

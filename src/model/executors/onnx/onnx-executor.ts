@@ -22,7 +22,7 @@ export const ONNX_BACKEND = 'onnxruntime-cpu';
 
 type PatternData = Float32Array | BigInt64Array;
 
-export interface OnnxExecutorOptions extends SessionOptions {}
+export type OnnxExecutorOptions = SessionOptions;
 
 /** Unit cotangents for `count` images: row b·m + i is e_i. */
 function unitCotangents(count: number, m: number): Float32Array {

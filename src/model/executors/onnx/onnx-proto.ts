@@ -5,8 +5,7 @@
 import onnxProto from 'onnx-proto';
 
 export const onnx = onnxProto.onnx;
-export type OnnxModel = onnxProto.onnx.IModelProto;
-export type OnnxGraph = onnxProto.onnx.IGraphProto;
+type OnnxModel = onnxProto.onnx.IModelProto;
 export type OnnxNode = onnxProto.onnx.INodeProto;
 export type OnnxTensor = onnxProto.onnx.ITensorProto;
 export type OnnxAttribute = onnxProto.onnx.IAttributeProto;
