@@ -213,7 +213,7 @@ export function analyzeClassImbalance(
   options: ClassImbalanceOptions = {},
 ): ClassImbalanceReport {
   const checked = checkOptions(options);
-  const curveLength = Math.max(0, ...records.flatMap((r) => Object.values(r.labelLpr ?? {}).map((c) => c.length)));
+  const curveLength = records.reduce((most, r) => Math.max(most, ...Object.values(r.labelLpr ?? {}).map((c) => c.length)), 0);
   const band = curveLength > 0 ? strengthBand(curveLength) : [];
   const labels = [
     ...new Set([...records.map((r) => String(r.label)), ...records.flatMap((r) => Object.keys(r.labelLpr ?? {}))]),

@@ -51,6 +51,8 @@ describe('runEvaluation (the --quick harness, in process)', () => {
     // Re-rendering from results.json alone gives the same report.
     await rerenderEvaluation(out);
     expect(await readFile(join(out, 'README.md'), 'utf8')).toBe(readme);
+    // Merging a results file into itself adds no run twice.
+    expect((await rerenderEvaluation(out, [out])).curves).toHaveLength(3);
   });
 
   it('refuses a bad option before doing any work', async () => {

@@ -6,9 +6,9 @@
  * comparison flags 7 too.
  *
  * The recipe is smaller than the demo model's so the test stays near a minute: conv 8/16, dense 64,
- * 1,000 training digits, 6 epochs. The verdict depends on the recipe: docs/class-imbalance.md records
- * where it holds (the demo recipe, every cut digit tried) and where it does not (a faster-trained
- * network, learning rate 0.003, on which the cut digit's label is no weaker than the others').
+ * 1,000 training digits, 6 epochs. The verdict depends on the recipe: docs/class-imbalance.md and
+ * docs/class-imbalance-more-digits.md record where it holds (the demo recipe, every cut digit tried),
+ * docs/class-imbalance-fast-recipe.md where it does not (a network trained with learning rate 0.003).
  */
 import { cutDigit, trainAndScore, type TrainedAndScored } from '../../scripts/experiments/class-imbalance-models.js';
 import { analyzeClassImbalance, compareWithBaseline } from '../../src/diagnostics/index.js';

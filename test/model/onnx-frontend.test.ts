@@ -217,6 +217,7 @@ describe('layouts the frontend accepts', () => {
   it('a graph of many ops reads into an IR that computes what onnxruntime computes on the file itself', async () => {
     const { loadOrt } = await import('../../src/model/executors/onnx/ort-runtime.js');
     const ort = await loadOrt();
+    await initBackend('cpu');
     const rng = createRng(71);
     const w = (dims: number[], scale = 0.5) => Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => scale * rng.normal());
     const bytes = model(2, 9, 9, (b, x) => {
