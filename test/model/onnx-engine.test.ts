@@ -80,6 +80,20 @@ describe('engine choice', () => {
       expect(runs['tfjs-shared.sqlite']).toMatchObject({ networkPasses: 0, cacheHits: 12 });
     });
 
+    it('scores alike on two worker threads (each its own ONNX Runtime session, one thread each)', async () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'rpr-engine-'));
+      for (const workers of ['1', '2']) {
+        const run = await cli(cwd, ['score', '--pool', pool, '--engine', 'onnxruntime', '--no-cache', '--out', `w${workers}.jsonl`, '--json', '--workers', workers]);
+        expect(run.code).toBe(0);
+        expect(JSON.parse(run.stdout)).toMatchObject({ backend: 'onnxruntime-cpu', scored: 12 });
+      }
+      const one = lines(join(cwd, 'w1.jsonl'));
+      const two = lines(join(cwd, 'w2.jsonl'));
+      one.forEach((l, i) => {
+        for (const k of ['1', '5', '10']) expect(Math.abs(l.rpr[k]! - two[i]!.rpr[k]!)).toBeLessThan(1e-6);
+      });
+    });
+
     it('an unknown --engine is one line and exit 2', async () => {
       const run = await cli(mkdtempSync(join(tmpdir(), 'rpr-engine-')), ['score', '--pool', pool, '--engine', 'torch', '--no-cache']);
       expect(run.code).toBe(2);

@@ -151,7 +151,7 @@ describe('what the frontend refuses', () => {
     expect(e.message).toMatch(/2 groups/);
   });
 
-  it("a max-pool whose padding TensorFlow's rules cannot express (3×3, stride 2, pads 1 on an even size)", () => {
+  it("a max-pool whose padding TensorFlow's rules cannot express (3×3, stride 2, pads 1 on an even size), on values that may be negative", () => {
     const e = conversionError(model(1, 8, 8, (b, x) => b.op('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })));
     expect(e.code).toBe('RPR_UNSUPPORTED_LAYER');
     expect(e.context).toMatchObject({ className: 'MaxPool' });
@@ -194,6 +194,40 @@ describe('layouts the frontend accepts', () => {
       return b.op('MaxPool', [conv], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
     });
     expect(onnxModelToIR(nchw, 'nchw.onnx').digest).toBe(ir.digest);
+  });
+
+  it("PyTorch's ResNet stem: ReLU then a 3×3/2 max-pool with pads 1 on an even size, as onnxruntime runs the file", async () => {
+    const { loadOrt } = await import('../../src/model/executors/onnx/ort-runtime.js');
+    const ort = await loadOrt();
+    await initBackend('cpu');
+    const kernel = Float32Array.from({ length: 3 * 9 }, (_, i) => Math.sin(5 * i));
+    const bytes = model(1, 8, 8, (b, x) => {
+      const relu = b.op('Relu', [b.op('Conv', [x, b.floats('k', kernel, [3, 1, 3, 3])], { pads: [1, 1, 1, 1] })]);
+      const pooled = b.op('MaxPool', [relu], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+      return b.op('Gemm', [b.op('Flatten', [pooled], { axis: 1 }), b.floats('d', Float32Array.from({ length: 48 * 4 }, (_, i) => Math.cos(i)), [48, 4])]);
+    });
+    const ir = onnxModelToIR(bytes, 'stem.onnx');
+    expect(ir.nodes.map((n) => n.op.kind)).toContain('zeroPad');
+    // Negative inputs make whole windows of ReLU zeros, where a padded zero is the first maximum.
+    const x = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) - 0.3);
+    const session = await ort.InferenceSession.create(bytes);
+    const run = async (input: Float32Array) => (await session.run({ x: new ort.Tensor('float32', input, [1, 1, 8, 8]) }))['y']!.data as Float32Array;
+    const ex = await OnnxExecutor.create(ir);
+    expect(relativeError(await ex.forward(x, 1), await run(x))).toBeLessThan(TOLERANCE);
+    // Its Jacobian against central differences of the file itself (ONNX pads a max-pool with −∞).
+    const lin = await ex.linearize(x, 1);
+    const jac = await lin.jacobians();
+    const h = 1e-2;
+    const fd = new Float32Array(4 * 64);
+    for (let c = 0; c < 64; c++) {
+      const plus = await run(Float32Array.from(x, (v, i) => (i === c ? v + h : v)));
+      const minus = await run(Float32Array.from(x, (v, i) => (i === c ? v - h : v)));
+      for (let i = 0; i < 4; i++) fd[i * 64 + c] = (plus[i]! - minus[i]!) / (2 * h);
+    }
+    await session.release();
+    expect(relativeError(jac, fd)).toBeLessThan(1e-3);
+    lin.dispose();
+    ex.dispose();
   });
 
   it('a flattened feature map read by Gemm: its rows follow the IR order (checked against the file run as is)', async () => {

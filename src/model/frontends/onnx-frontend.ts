@@ -319,6 +319,12 @@ function prelu(cv: Converter, node: OnnxGraphNode): Value {
   return activation(cv, node, { kind: 'activation', fn: 'prelu', alphaTensor });
 }
 
+/** Whether node id is a ReLU-like activation: outputs ≥ 0, and derivative 0 wherever the output is 0. */
+function nonNegative(cv: Converter, id: number): boolean {
+  const op = cv.nodes[id]!.op;
+  return op.kind === 'activation' && (op.fn === 'relu6' || (op.fn === 'relu' && (op.threshold ?? 0) === 0));
+}
+
 function pool(cv: Converter, node: OnnxGraphNode): Value {
   const x = cv.image(node);
   const [h, w, c] = cv.shape(x) as [number, number, number];
@@ -330,10 +336,14 @@ function pool(cv: Converter, node: OnnxGraphNode): Value {
   const max = node.opType === 'MaxPool';
   if (max && node.outputs.length > 1 && node.outputs[1] !== '') throw cv.fail(node, 'its Indices output is used');
   const padded = axes.some((a) => a.padBefore + a.padAfter > 0);
-  if (!max && attrInt(node, 'count_include_pad', 0) === 1 && padded && attrInt(node, 'ceil_mode', 0) === 0) {
-    // Padding that counts in the average is zero padding.
-    const input = zeroPadded(cv, node, x, axes);
-    return { kind: 'image', id: cv.add(node.name, node.opType, { kind: 'avgPool', pool: poolSize, strides, padding: 'valid' }, [input], shape) };
+  const floorMode = attrInt(node, 'ceil_mode', 0) === 0;
+  // Padding that counts in the average is zero padding. So is a max-pool's, on a ReLU's output: the
+  // values are ≥ 0, and where a padded zero wins a window its real positions are zeros too, whose ReLU
+  // derivative is 0, so the Jacobian is the same (PyTorch's ResNet stem, 3×3/2 pads 1 on even sizes).
+  const zeroPadding = max ? padded && floorMode && nonNegative(cv, x) && matchingPadding(axes) === null : attrInt(node, 'count_include_pad', 0) === 1 && padded && floorMode;
+  if (zeroPadding) {
+    const op: Op = { kind: max ? 'maxPool' : 'avgPool', pool: poolSize, strides, padding: 'valid' };
+    return { kind: 'image', id: cv.add(node.name, node.opType, op, [zeroPadded(cv, node, x, axes)], shape) };
   }
   const padding = matchingPadding(axes);
   if (!padding) {
