@@ -1,7 +1,9 @@
 /**
- * `npm run evaluate [-- --quick] [--workers N] [--seeds N] [--missing-class-seeds N] [--out DIR]`:
+ * `npm run evaluate [-- --quick] [--workers N] [--seeds N] [--missing-class-seeds N] [--out DIR] [--fresh]`:
  * the simulated active-learning evaluation and the segmentation study (src/evaluation). The full run
- * writes docs/evaluation/; --quick is a CI-sized check of the harness (tiny pool, 2 rounds, 1 seed);
+ * writes docs/evaluation/; --quick is a CI-sized check of the harness (tiny pool, 2 rounds, 1 seed).
+ * Runs already in the output's results.json are kept (one of them is re-run to check that it
+ * reproduces) and only the missing ones run; --fresh starts over;
  * --render-only [--merge DIR]… rewrites README.md and the plots from an existing results.json, adding
  * the runs of other output directories of the same setup.
  */
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
       policies: { type: 'string' },
       'no-segmentation': { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
+      fresh: { type: 'boolean', default: false },
       merge: { type: 'string', multiple: true },
       out: { type: 'string' },
     },
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
     ...overrides,
     ...(values.policies ? { variants: values.policies.split(',') } : {}),
     ...(values['no-segmentation'] ? { segmentation: null } : {}),
+    fresh: values.fresh ?? false,
     onProgress: (line) => process.stderr.write(`${line}\n`),
   };
   const results = await runEvaluation(options);

@@ -4,12 +4,31 @@ import { join } from 'node:path';
 import { renderSvg } from '../diagnostics/svg-render.js';
 import { heldOutClassSpec, learningCurveSpec, rprDiceSpec } from './learning-curve-chart.js';
 import type { SegmentationStudyResult } from './segmentation-study.js';
-import type { CurveResult } from './simulate-curve.js';
+import type { CurveResult, CurveSpec } from './simulate-curve.js';
 import { summarizeScenario, winner, type ScenarioSummary, type VariantSummary } from './summarize.js';
+
+/** One `npm run evaluate` process that added runs to a results file. */
+export interface EvaluationSession {
+  /** The commit its code came from (sourceRevision). */
+  readonly commit: string;
+  readonly started: string;
+  /** Runs it added. */
+  readonly jobs: number;
+  readonly wallSeconds: number;
+}
+
+/** A kept run run again by a later session: whether the code still produces it. */
+export interface ReproductionCheck {
+  /** scenario/variant/seed */
+  readonly job: string;
+  readonly identical: boolean;
+  /** The largest |accuracy difference| over its rounds. */
+  readonly maxAccuracyDiff: number;
+}
 
 export interface EvaluationMeta {
   readonly command: string;
-  /** Filled in by whoever commits the results. */
+  /** The commit of the latest session's code. */
   readonly commit: string;
   readonly machine: string;
   readonly date: string;
@@ -19,8 +38,15 @@ export interface EvaluationMeta {
   readonly status: 'complete' | 'partial';
   readonly jobsDone: number;
   readonly jobsTotal: number;
+  /** Summed over sessions. */
   readonly wallSeconds: number;
+  /** Absent in files written before sessions were recorded. */
+  readonly sessions?: readonly EvaluationSession[];
+  readonly reproduction?: ReproductionCheck | null;
 }
+
+/** A run's identity: one per (scenario, policy variant, seed). */
+export const curveKey = (spec: CurveSpec): string => `${spec.scenario.name}/${spec.variant.id}/${spec.seed}`;
 
 export interface EvaluationResults {
   readonly meta: EvaluationMeta;
@@ -79,13 +105,24 @@ function heldOutTable(summary: ScenarioSummary): string[] {
   ];
 }
 
+function commitLines(meta: EvaluationMeta): string[] {
+  const sessions = meta.sessions ?? [];
+  if (sessions.length <= 1) return [`Commit: ${meta.commit}  `];
+  const lines = sessions.map((s) => `${s.jobs} runs from commit ${s.commit} (started ${s.started}, ${(s.wallSeconds / 60).toFixed(0)} min)`);
+  const check = meta.reproduction;
+  const reproduced = check
+    ? `; the later code re-ran \`${check.job}\`: ${check.identical ? 'identical accuracy in every round' : `accuracy differs by up to ${(100 * check.maxAccuracyDiff).toFixed(2)} points`}`
+    : '';
+  return [`Sessions: ${lines.join('; ')}${reproduced}  `];
+}
+
 export function readmeText(results: EvaluationResults): string {
   const { meta, standard, missingClass, segmentation } = results;
   const out: string[] = [
     '# Evaluation: simulated active learning on real MNIST digits',
     '',
     `Command: \`${meta.command}\`  `,
-    `Commit: ${meta.commit}  `,
+    ...commitLines(meta),
     `Machine: ${meta.machine}, Node ${meta.node}  `,
     `Date: ${meta.date}; wall time ${(meta.wallSeconds / 60).toFixed(1)} min; status: **${meta.status}** (${meta.jobsDone} of ${meta.jobsTotal} runs)`,
     '',
@@ -164,7 +201,7 @@ export async function writeEvaluation(dir: string, results: EvaluationResults): 
 export async function rerenderEvaluation(dir: string, mergeFrom: readonly string[] = []): Promise<EvaluationResults> {
   const read = async (from: string) => JSON.parse(await readFile(join(from, 'results.json'), 'utf8')) as EvaluationResults;
   const saved = await read(dir);
-  const key = (c: CurveResult) => `${c.spec.scenario.name}/${c.spec.variant.id}/${c.spec.seed}`;
+  const key = (c: CurveResult) => curveKey(c.spec);
   const curves = new Map(saved.curves.map((c) => [key(c), c]));
   let mergedSeconds = 0;
   for (const other of mergeFrom) {
@@ -181,6 +218,7 @@ export async function rerenderEvaluation(dir: string, mergeFrom: readonly string
     meta: {
       ...saved.meta,
       jobsDone: saved.meta.jobsDone + added,
+      status: saved.meta.jobsDone + added >= saved.meta.jobsTotal ? 'complete' : 'partial',
       ...(mergeFrom.length > 0
         ? {
             setup: [

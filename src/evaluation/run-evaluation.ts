@@ -3,15 +3,16 @@
  * (scenario, policy variant, seed) simulation and the segmentation study over child processes, and
  * rewrites docs/evaluation/ after each finished run, so an interrupted evaluation leaves partial results.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errors } from '../errors/index.js';
-import { writeEvaluation, type EvaluationResults } from './evaluation-report.js';
+import { sourceRevision } from '../util/source-revision.js';
+import { curveKey, writeEvaluation, type EvaluationResults, type EvaluationSession, type ReproductionCheck } from './evaluation-report.js';
 import { pickVariants, type PolicyVariant } from './policy-variants.js';
 import { writePoolFiles } from './pool-files.js';
 import { runJobs, type EvaluationJob } from './run-jobs.js';
-import type { SegmentationStudyOptions, SegmentationStudyResult } from './segmentation-study.js';
+import type { SegmentationStudyOptions } from './segmentation-study.js';
 import type { CurveResult, Scenario, SimulationSetup } from './simulate-curve.js';
 import { summarizeScenario } from './summarize.js';
 import { describeRecipe, EVALUATION_RECIPE, type TrainingRecipe } from './training-recipe.js';
@@ -53,7 +54,39 @@ export interface EvaluationOptions {
   /** Child processes (one core each). @defaultValue 2 */
   readonly workers?: number;
   readonly recipe?: TrainingRecipe;
+  /**
+   * Start over even if `outDir` holds results of the same setup. By default those runs are kept, only the
+   * missing ones run, and the first kept run is run again to check that the current code reproduces it.
+   * @defaultValue false
+   */
+  readonly fresh?: boolean;
   readonly onProgress?: (line: string) => void;
+}
+
+/** The results already in `dir`, or null when there are none. */
+async function previousResults(dir: string): Promise<EvaluationResults | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'results.json'), 'utf8');
+  } catch {
+    return null;
+  }
+  return JSON.parse(text) as EvaluationResults;
+}
+
+/**
+ * The setup lines that decide the numbers: those before the seed counts (which only decide how many runs
+ * there are) and the notes a merge appends after them.
+ */
+function comparableSetup(setup: readonly string[]): readonly string[] {
+  const seeds = setup.findIndex((line) => line.startsWith('Seeds:'));
+  return seeds < 0 ? setup : setup.slice(0, seeds);
+}
+
+function compareCurves(job: string, stored: CurveResult, rerun: CurveResult): ReproductionCheck {
+  const diffs = stored.rounds.map((r, i) => Math.abs(r.accuracy - (rerun.rounds[i]?.accuracy ?? Number.NaN)));
+  const maxAccuracyDiff = diffs.length === rerun.rounds.length ? Math.max(...diffs) : Number.NaN;
+  return { job, identical: maxAccuracyDiff === 0, maxAccuracyDiff };
 }
 
 function checkPositive(name: string, value: number, min = 1): void {
@@ -65,6 +98,15 @@ function checkPositive(name: string, value: number, min = 1): void {
 function machineLine(): string {
   const list = cpus();
   return `${list.length} × ${list[0]?.model.trim() ?? 'unknown CPU'} (shared), ${process.platform}/${process.arch}`;
+}
+
+/** The one session of a results file written before sessions were recorded. */
+function legacySession(previous: EvaluationResults): EvaluationSession {
+  const { meta } = previous;
+  const started = new Date(Date.parse(meta.date) - meta.wallSeconds * 1000).toISOString();
+  // Those files carry a placeholder where the commit belongs.
+  const commit = meta.commit.startsWith('<') ? 'not recorded' : meta.commit;
+  return { commit, started, jobs: meta.jobsDone, wallSeconds: meta.wallSeconds };
 }
 
 export async function runEvaluation(options: EvaluationOptions): Promise<EvaluationResults> {
@@ -90,6 +132,7 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
     (v) => options.missingClassVariants != null || !v.diversity,
   );
   const started = Date.now();
+  const commit = sourceRevision();
   const workDir = await mkdtemp(join(tmpdir(), 'rpr-evaluate-'));
   await mkdir(options.outDir, { recursive: true });
   try {
@@ -119,9 +162,6 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       ...bySeed(missingSeeds, (seed) => curveJobs(missing, missingVariants, seed)),
       ...bySeed(seeds, (seed) => curveJobs({ name: 'standard' }, standardVariants.filter((v) => v.diversity), seed)),
     ];
-    const curves: CurveResult[] = [];
-    let segmentation: SegmentationStudyResult | null = null;
-    let done = 0;
     const describeSetup = [
       `Pool: the first ${poolSize} digits of the fixed MNIST \`pool\` part (src/pool/mnist-digits.ts) as 8-bit PNG files; test accuracy on the first ${setup.testCount} of the \`test\` part.`,
       `Labels: ${setup.initialLabeled} seeded initial labels, then ${rounds} rounds of ${setup.batchSize} (to ${setup.initialLabeled + rounds * setup.batchSize}); the oracle answers with the true label.`,
@@ -131,11 +171,34 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       `Choice: createPolicy + Ranker + selectBatch as \`select\` does; "+div" = diversity on (greedy k-center over the scorer's coords) from a shortlist of ${setup.shortlistFactor} × the batch (policy.shortlistFactor ${setup.shortlistFactor}).`,
       `Seeds: ${seeds} for the standard scenario; ${missingSeeds} for the missing-class scenario (${missingVariants.map((v) => v.id).join(', ')}).`,
     ];
+    const previous = options.fresh ? null : await previousResults(options.outDir);
+    if (previous && JSON.stringify(comparableSetup(previous.meta.setup)) !== JSON.stringify(comparableSetup(describeSetup))) {
+      throw errors.usage(
+        `evaluate: ${join(options.outDir, 'results.json')} holds runs of another setup; pass --fresh to replace them or --out DIR to write elsewhere`,
+        { option: 'out' },
+      );
+    }
+    const planned = new Set(jobs.map((job) => (job.kind === 'curve' ? curveKey(job.spec) : 'segmentation')));
+    const curves: CurveResult[] = (previous?.curves ?? []).filter((c) => planned.has(curveKey(c.spec)));
+    let segmentation: EvaluationResults['segmentation'] = (planned.has('segmentation') ? previous?.segmentation : null) ?? null;
+    const kept = new Set(curves.map((c) => curveKey(c.spec)));
+    const todo = jobs.filter((job) => (job.kind === 'curve' ? !kept.has(curveKey(job.spec)) : segmentation === null));
+    const sessions: EvaluationSession[] = [...(previous?.meta.sessions ?? (previous ? [legacySession(previous)] : []))];
+    const priorSeconds = sessions.reduce((sum, s) => sum + s.wallSeconds, 0);
+    let done = jobs.length - todo.length;
+    let reproduction: ReproductionCheck | null = previous?.meta.reproduction ?? null;
+    // Kept runs are only comparable with new ones if the current code still produces them: one of them
+    // (the cheapest that scores, so both training and scoring are checked) runs again beside the missing ones.
+    const check = todo.length > 0 ? (curves.find((c) => c.spec.variant.id === 'lowest-rpr') ?? curves[0]) : undefined;
+    const runs: EvaluationJob[] = check ? [{ kind: 'curve', spec: check.spec, setup }, ...todo] : todo;
+    if (previous) options.onProgress?.(`kept ${jobs.length - todo.length} of ${jobs.length} runs from ${options.outDir}; ${todo.length} to run`);
+    const newJobs = () => done - (jobs.length - todo.length);
     const write = async (status: 'complete' | 'partial') => {
+      const wallSeconds = (Date.now() - started) / 1000;
       const results: EvaluationResults = {
         meta: {
           command: options.command,
-          commit: '<COMMIT_ID — filled in by whoever commits these results>',
+          commit,
           machine: machineLine(),
           date: new Date().toISOString(),
           node: process.version,
@@ -143,7 +206,9 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
           status,
           jobsDone: done,
           jobsTotal: jobs.length,
-          wallSeconds: (Date.now() - started) / 1000,
+          wallSeconds: priorSeconds + wallSeconds,
+          sessions: [...sessions, { commit, started: new Date(started).toISOString(), jobs: newJobs(), wallSeconds }],
+          reproduction,
         },
         standard: summarizeScenario(
           curves.filter((c) => c.spec.scenario.name === 'standard'),
@@ -159,7 +224,15 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
       await writeEvaluation(options.outDir, results);
       return results;
     };
-    await runJobs(jobs, workers, async (outcome) => {
+    await runJobs(runs, workers, async (outcome) => {
+      if (outcome.kind === 'curve' && check && curveKey(outcome.result.spec) === curveKey(check.spec)) {
+        reproduction = compareCurves(curveKey(check.spec), check, outcome.result);
+        options.onProgress?.(
+          `re-ran ${reproduction.job}: ${reproduction.identical ? 'identical to the kept run' : `differs from the kept run by up to ${reproduction.maxAccuracyDiff} accuracy`}`,
+        );
+        await write(done === jobs.length ? 'complete' : 'partial');
+        return;
+      }
       done++;
       if (outcome.kind === 'segmentation') {
         segmentation = outcome.result;
@@ -173,9 +246,9 @@ export async function runEvaluation(options: EvaluationOptions): Promise<Evaluat
             `${(100 * last.accuracy).toFixed(1)} % at ${last.labeled} labels, ${r.seconds.toFixed(0)} s`,
         );
       }
-      await write('partial');
+      await write(done === jobs.length ? 'complete' : 'partial');
     });
-    return await write('complete');
+    return await write(done === jobs.length ? 'complete' : 'partial');
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
