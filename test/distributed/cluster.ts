@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { redisClientAvailable } from '../../src/distributed/index.js';
 import { mnistPart, writeDigitPngs } from '../../src/pool/index.js';
 import { packageRoot } from '../../src/util/package-root.js';
+import { describeWithService } from '../helpers/require-service.js';
 
 const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const REDIS_SH = join(packageRoot(), 'scripts', 'redis.sh');
@@ -37,11 +38,9 @@ export async function startTestRedis(): Promise<TestRedis | { readonly skip: str
   }
 }
 
-/** `describe`, or `describe.skip` after printing why, when there is no Redis. */
+/** `describe` when there is a Redis; otherwise a skip, or a failure under CI. */
 export function describeWithRedis(redis: TestRedis | { readonly skip: string }): jest.Describe {
-  if ('url' in redis) return describe;
-  process.stderr.write(`skipping the distributed tests against a real Redis: ${redis.skip}\n`);
-  return describe.skip;
+  return describeWithService('a real Redis', 'url' in redis ? null : redis.skip);
 }
 
 /** A directory of the first `count` MNIST pool digits as PNG files. */
