@@ -66,11 +66,16 @@ export class Coordinator {
     this.#shardSize = options.shardSize ?? DEFAULT_SHARD_SIZE;
   }
 
-  /** selectRound's remoteRanking: checks Redis once the model is loaded, then ranks from the shards. */
-  readonly ranking: RemoteRanking = async (context) => {
+  /**
+   * Checks that Redis answers: call it before the round touches the ledger or loads the model, so an
+   * unreachable Redis fails at once and leaves nothing behind.
+   */
+  async connect(): Promise<void> {
     await checkRedis(this.#options.redis, this.#queue);
-    return (ranker, setup) => this.#rank(context, ranker, setup);
-  };
+  }
+
+  /** selectRound's remoteRanking: ranks the round from the workers' shards. */
+  readonly ranking: RemoteRanking = async (context) => (ranker, setup) => this.#rank(context, ranker, setup);
 
   /** What the last round did across workers; null before a round was ranked. */
   report(): DistributedReport | null {

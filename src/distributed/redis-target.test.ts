@@ -9,6 +9,16 @@ describe('parseRedisUrl', () => {
     expect(secret.display).not.toContain('s3cret');
   });
 
+  it('takes the password from the environment when the URL has none, and never shows it', () => {
+    const target = parseRedisUrl('redis://10.0.0.5:6379', '--redis', 'p@ss word');
+    expect(new URL(target.url).password).toBe(encodeURIComponent('p@ss word'));
+    expect(decodeURIComponent(new URL(target.url).password)).toBe('p@ss word');
+    expect(target.display).toBe('redis://:***@10.0.0.5:6379');
+    // A password in the URL wins.
+    expect(parseRedisUrl('redis://:inline@10.0.0.5:6379', '--redis', 'env').url).toBe('redis://:inline@10.0.0.5:6379');
+    expect(parseRedisUrl('redis://10.0.0.5:6379', '--redis', '').url).toBe('redis://10.0.0.5:6379');
+  });
+
   it.each(['127.0.0.1:6379', 'http://127.0.0.1:6379', 'redis://', ''])('refuses %j naming the flag', (value) => {
     expect(() => parseRedisUrl(value, '--distributed')).toThrow(expect.objectContaining({ code: 'RPR_USAGE', message: expect.stringContaining('--distributed must be a Redis URL') }));
   });

@@ -278,7 +278,8 @@ export class Ledger {
     } catch (error) {
       db?.close();
       if (error instanceof RprError) throw error;
-      throw new RprError('RPR_LEDGER', `cannot open the ledger ${path}: ${(error as Error).message}`, { path }, { cause: error });
+      // A path that cannot hold a ledger (a directory, another kind of file, no permission) is the user's to fix.
+      throw new RprError('RPR_USAGE', `cannot open the ledger ${path}: ${(error as Error).message}; pass another --ledger path`, { path }, { cause: error });
     }
     return new Ledger(path, db, options.now ?? Date.now);
   }
@@ -540,7 +541,7 @@ function initSchema(db: Database.Database, path: string): void {
       return;
     }
     throw new RprError(
-      'RPR_LEDGER',
+      'RPR_USAGE',
       version === 0
         ? `${path} is an SQLite file but not an rpr-select ledger; pass another --ledger path`
         : `ledger ${path} has schema version ${version}; this rpr-select reads version ${LEDGER_SCHEMA_VERSION}: use the matching rpr-select release`,

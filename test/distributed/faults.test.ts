@@ -10,6 +10,7 @@
  * - Redis unreachable: exit code 5, one line, the ledger unchanged (this one needs no Redis).
  * The reference is the local `select` on the same pool.
  */
+import { existsSync } from 'node:fs';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledModelPath } from '../../src/util/package-root.js';
@@ -62,6 +63,13 @@ describe('Redis unreachable', () => {
     expect(lines[0]).toMatch(new RegExp(`^rpr-select: error: (cannot reach Redis at ${url}: .*ECONNREFUSED.*|distributed rounds need the npm package ioredis.*)`));
     expect(ledgerRows(ledger)).toEqual(before);
     expect((before.selections as unknown[]).length).toBe(12);
+  });
+
+  it('in a fresh directory, fails before creating a ledger', async () => {
+    const cwd = await tempDir('rpr-down-fresh-');
+    const run = await cli(['select', '--pool', pool, ...ROUND, '--distributed', `redis://127.0.0.1:${await closedPort()}`, '--quiet'], cwd);
+    expect(run.code).toBe(5);
+    expect(existsSync(join(cwd, LEDGER))).toBe(false);
   });
 });
 

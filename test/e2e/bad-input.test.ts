@@ -49,6 +49,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'zero-pool', 'blank.png'), await zeroPng());
   writeFileSync(join(root, 'unknown-key.yaml'), 'scoring:\n  modes: reference\n');
   writeFileSync(join(root, 'wrong-type.yaml'), 'budget:\n  total: lots\n');
+  writeFileSync(join(root, 'not-a-ledger.txt'), 'these are notes, not an SQLite database\n'.repeat(200));
 }, 60_000);
 
 afterAll(async () => {
@@ -117,6 +118,18 @@ const CASES: readonly BadCase[] = [
     args: () => [...poolArgs(), '--config', join(root, 'wrong-type.yaml')],
     code: 2,
     message: () => /config .*wrong-type\.yaml: key 'budget\.total' is "lots" \(string\); expected a number$/,
+  },
+  {
+    name: 'a ledger path that is a directory',
+    args: () => [...poolArgs(), '--ledger', root],
+    code: 2,
+    message: () => new RegExp(`cannot open the ledger ${escape(root)}: .*; pass another --ledger path$`),
+  },
+  {
+    name: 'a ledger path that is another kind of file',
+    args: () => [...poolArgs(), '--ledger', join(root, 'not-a-ledger.txt')],
+    code: 2,
+    message: () => new RegExp(`cannot open the ledger ${escape(join(root, 'not-a-ledger.txt'))}: .*; pass another --ledger path$`),
   },
   {
     name: 'a pool of zero images (an empty directory)',

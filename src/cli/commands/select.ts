@@ -33,7 +33,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
     builder: (y: Argv<GlobalArgs>) =>
       withConfigFlags(y, SELECT_FLAGS)
         .option('dry-run', { type: 'boolean', describe: 'Score and select, but write nothing to the ledger or the sink' })
-        .option('distributed', { type: 'string', describe: 'Score on worker processes through BullMQ on this Redis (redis://HOST:PORT); start them with: rpr-select worker --redis URL' })
+        .option('distributed', { type: 'string', describe: 'Score on worker processes through BullMQ on this Redis (redis://HOST:PORT; a password from REDIS_PASSWORD); start them with: rpr-select worker --redis URL' })
         .option('shard-size', { type: 'string', describe: 'Pool entries per job with --distributed (default 1000)' })
         .option('redis-queue', { type: 'string', describe: "BullMQ queue name with --distributed (default 'rpr-select'); workers must use the same" })
         .example('$0 select', 'a round on the demo pool with the bundled model (no config needed)')
@@ -48,7 +48,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
       const loaded = await loadCliConfig(ctx, args, SELECT_FLAGS);
       const progress = scoringProgress(ctx, args);
       const hooks = testPauseHooks(ctx);
-      const coordinator = args.distributed === undefined ? null : await openCoordinator(args, log);
+      const coordinator = args.distributed === undefined ? null : await openCoordinator(args, log, ctx.env['REDIS_PASSWORD']);
       let outcome;
       try {
         outcome = await selectRound({
@@ -81,19 +81,22 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
 }
 
 /** The coordinator of `--distributed`; BullMQ is loaded only when asked for. */
-async function openCoordinator(args: SelectArgs, log: Logger): Promise<Coordinator> {
+async function openCoordinator(args: SelectArgs, log: Logger, redisPassword: string | undefined): Promise<Coordinator> {
   const { Coordinator, DEFAULT_QUEUE, parseRedisUrl } = await import('../../distributed/index.js');
   const shardSize = args.shardSize === undefined ? undefined : Number(args.shardSize);
   if (shardSize !== undefined && !(Number.isInteger(shardSize) && shardSize > 0)) {
     throw errors.usage(`--shard-size must be a positive integer (got '${args.shardSize}')`, { flag: 'shard-size' });
   }
-  return new Coordinator({
-    redis: parseRedisUrl(args.distributed!, '--distributed'),
+  const coordinator = new Coordinator({
+    redis: parseRedisUrl(args.distributed!, '--distributed', redisPassword),
     ...(args.redisQueue ? { queue: args.redisQueue } : {}),
     ...(shardSize ? { shardSize } : {}),
     onProgress: (p) =>
-      log.info(`shards ${p.shardsDone}/${p.shardsTotal ?? '?'} done, ${p.images} images scored, ${p.imagesPerSecond.toFixed(1)} images/s across ${p.workers} workers`),
+      // Workers are counted once they have finished a shard; before that there is no rate to share out.
+      log.info(`shards ${p.shardsDone}/${p.shardsTotal ?? '?'} done, ${p.images} images scored, ${p.imagesPerSecond.toFixed(1)} images/s${p.workers > 0 ? ` across ${p.workers} workers` : ''}`),
     onEnqueued: (e) => log.info(`round ${e.round}: ${e.shards} shards on queue '${args.redisQueue ?? DEFAULT_QUEUE}'${e.reused > 0 ? `, ${e.reused} already scored by an earlier run` : ''}`),
     onNotice: (message) => log.warn(message),
   });
+  await coordinator.connect();
+  return coordinator;
 }

@@ -32,7 +32,7 @@ export function workerCommand(ctx: CliContext): CommandModule<GlobalArgs, Worker
     describe: 'Score shards of distributed rounds (select --distributed) taken from a BullMQ queue on Redis',
     builder: (y: Argv<GlobalArgs>) =>
       y
-        .option('redis', { type: 'string', demandOption: true, describe: 'The Redis the coordinator uses: redis://HOST:PORT (rediss:// for TLS, redis://:PASSWORD@HOST:PORT)' })
+        .option('redis', { type: 'string', demandOption: true, describe: 'The Redis the coordinator uses: redis://HOST:PORT (rediss:// for TLS); the password from REDIS_PASSWORD in the environment' })
         .option('concurrency', { type: 'string', default: '1', describe: 'Shards this process scores at once' })
         .option('model', { type: 'string', describe: "This worker's copy of the model (directory, model.json or .onnx file); jobs for a model with another digest are refused (default: the bundled MNIST model)" })
         .option('engine', { type: 'string', default: 'auto', describe: `Engine: ${ENGINE_CHOICES.join(', ')}; use the coordinator's for identical scores` })
@@ -47,7 +47,7 @@ export function workerCommand(ctx: CliContext): CommandModule<GlobalArgs, Worker
     handler: async (args) => {
       const { log } = commandEnv(ctx, args);
       const { parseRedisUrl, runShardWorker } = await import('../../distributed/index.js');
-      const redis = parseRedisUrl(args.redis, '--redis');
+      const redis = parseRedisUrl(args.redis, '--redis', ctx.env['REDIS_PASSWORD']);
       const modelPath = args.model === undefined ? bundledModelPath() : resolve(ctx.cwd, args.model);
       if (!isEngineChoice(args.engine)) throw errors.usage(`--engine must be one of ${ENGINE_CHOICES.join(', ')} (got '${args.engine}')`, { flag: 'engine' });
       if (!isBackendChoice(args.backend)) throw errors.usage(`--backend must be one of ${BACKEND_CHOICES.join(', ')} (got '${args.backend}')`, { flag: 'backend' });
