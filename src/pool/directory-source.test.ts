@@ -1,7 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { packageRoot } from '../util/package-root.js';
 import { createDirectorySource } from './directory-source.js';
 import { encodeDigitPng } from './demo-pool.js';
 import { mnistPart } from './mnist-digits.js';
@@ -10,28 +13,26 @@ import type { PoolEntry } from './types.js';
 const digits = mnistPart('pool').slice(0, 6);
 
 /**
- * chmod 000 blocks reads only for an unprivileged user; as root (common in containers) it does not,
- * so the permission tests are skipped there rather than passing vacuously.
+ * chmod 000 blocks reads only for an unprivileged user. As root (containers, CI) the listing runs in a
+ * child process as `nobody` on the built module, so the permission test runs everywhere rather than
+ * passing vacuously.
  */
-function chmodBlocksReads(): boolean {
-  const dir = mkdtempSync(join(tmpdir(), 'rpr-chmod-probe-'));
-  const file = join(dir, 'probe');
-  try {
-    writeFileSync(file, 'x');
-    chmodSync(file, 0o000);
-    readFileSync(file);
-    return false;
-  } catch {
-    return true;
-  } finally {
-    chmodSync(file, 0o600);
-    rmSync(dir, { recursive: true, force: true });
-  }
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+type Listed = [string, PoolEntry['kind'], string | undefined];
+
+async function listUnprivileged(root: string): Promise<Listed[]> {
+  const list = (entries: readonly PoolEntry[]): Listed[] => entries.map((e) => [e.uri, e.kind, e.kind === 'skipped' ? e.reason : undefined]);
+  if (!asRoot) return list(await collect(createDirectorySource(root).entries()));
+  const built = join(packageRoot(), 'dist', 'src', 'pool', 'directory-source.js');
+  const script =
+    `const { createDirectorySource } = await import(${JSON.stringify(pathToFileURL(built).href)});` +
+    `const out = []; for await (const e of createDirectorySource(${JSON.stringify(root)}).entries()) out.push({ uri: e.uri, kind: e.kind, reason: e.reason });` +
+    'process.stdout.write(JSON.stringify(out));';
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { uid: NOBODY, gid: NOBODY });
+  return list(JSON.parse(stdout) as PoolEntry[]);
 }
-const itWhenUnprivileged = chmodBlocksReads()
-  ? it
-  : (name: string, fn: () => Promise<void>) =>
-      it.skip(`${name} [skipped: chmod 000 does not block reads for this user, e.g. root]`, fn);
 
 async function collect(entries: AsyncIterable<PoolEntry>): Promise<PoolEntry[]> {
   const out: PoolEntry[] = [];
@@ -112,24 +113,27 @@ describe('createDirectorySource', () => {
     expect(entries).toEqual([{ kind: 'skipped', uri: join(root, 'big.png'), reason: expect.stringContaining('maxFileBytes') }]);
   });
 
-  itWhenUnprivileged('yields an unreadable file and an unreadable directory as skipped, and goes on', async () => {
+  it('yields an unreadable file and an unreadable directory as skipped, and goes on', async () => {
     await writeFile(join(root, 'a.png'), png[0] as Buffer);
     await writeFile(join(root, 'b.png'), png[1] as Buffer);
     await mkdir(join(root, 'c'));
     await writeFile(join(root, 'c', 'inside.png'), png[2] as Buffer);
     await writeFile(join(root, 'd.png'), png[3] as Buffer);
+    // Readable by the unprivileged lister but for the two blocked entries.
+    await chmod(root, 0o755);
+    for (const file of ['a.png', 'd.png']) await chmod(join(root, file), 0o644);
     await chmod(join(root, 'b.png'), 0o000);
     await chmod(join(root, 'c'), 0o000);
     try {
-      const entries = await collect(createDirectorySource(root).entries());
-      expect(entries.map((e) => [e.uri, e.kind])).toEqual([
+      const entries = await listUnprivileged(root);
+      expect(entries.map(([uri, kind]) => [uri, kind])).toEqual([
         [join(root, 'a.png'), 'image'],
         [join(root, 'b.png'), 'skipped'],
         [join(root, 'c'), 'skipped'],
         [join(root, 'd.png'), 'image'],
       ]);
-      expect(entries[1]).toMatchObject({ reason: expect.stringContaining('EACCES') });
-      expect(entries[2]).toMatchObject({ reason: expect.stringContaining('cannot read directory') });
+      expect(entries[1]![2]).toContain('EACCES');
+      expect(entries[2]![2]).toContain('cannot read directory');
     } finally {
       await chmod(join(root, 'b.png'), 0o600);
       await chmod(join(root, 'c'), 0o700);
