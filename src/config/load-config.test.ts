@@ -67,6 +67,25 @@ describe('loadConfig', () => {
     expect(config.sink.jsonl.path).toBe('/srv/work/q.jsonl');
   });
 
+  it('says where each key that is not a default came from: the file or the flag', async () => {
+    const file = await configFile('sink:\n  name: jsonl\n  labelStudio:\n    project: null\nbudget:\n  total: 500\n');
+    const { origins } = await loadConfig({
+      file,
+      env: {},
+      overrides: [
+        { flag: '--ls-project', path: ['sink', 'labelStudio', 'project'], value: 12 },
+        { flag: '--round-size', path: ['budget', 'perRound'], value: 20 },
+      ],
+    });
+    expect(Object.fromEntries(origins)).toEqual({
+      'sink.name': `config ${file}`,
+      'sink.labelStudio.project': '--ls-project',
+      'budget.total': `config ${file}`,
+      'budget.perRound': '--round-size',
+    });
+    expect((await loadConfig({ env: {} })).origins.size).toBe(0);
+  });
+
   it('names an unknown key, its file, and the valid keys beside it', async () => {
     const file = await configFile('budget:\n  totl: 5\n');
     const error = await failure(loadConfig({ file, env: {} }));

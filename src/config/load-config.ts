@@ -49,6 +49,11 @@ export interface LoadedConfig {
   readonly secrets: Secrets;
   /** sha256 of the resolved configuration (recorded with each round). */
   readonly digest: string;
+  /**
+   * Where each key the file or a flag set came from, by dotted key ('sink.name' → '--sink', or
+   * 'config /a/rpr.yaml'); a key not in it holds its default.
+   */
+  readonly origins: ReadonlyMap<string, string>;
 }
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
@@ -75,12 +80,23 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     pool: { path: config.pool.path ?? resolve(cwd, DEMO_POOL_DIR), demo: config.pool.path === null },
     ...resolveDefaultPaths(config, cwd),
   };
+  const origins = new Map(leafKeys(fromFile).map((key) => [key, fileLabel]));
+  for (const override of options.overrides ?? []) {
+    for (const key of leafKeys(nest(override.path, override.value))) origins.set(key, override.flag);
+  }
   return {
     config: resolved,
     file,
     secrets: readSecrets(options.env ?? process.env),
     digest: createHash('sha256').update(JSON.stringify(resolved)).digest('hex'),
+    origins,
   };
+}
+
+/** The dotted keys of a raw config object's leaves (values that are not mappings). */
+function leafKeys(value: unknown, prefix = ''): string[] {
+  if (!isPlainObject(value)) return prefix === '' ? [] : [prefix];
+  return Object.entries(value).flatMap(([key, child]) => leafKeys(child, prefix === '' ? key : `${prefix}.${key}`));
 }
 
 /** Parses YAML text into a plain object; `label` names the source in messages. */

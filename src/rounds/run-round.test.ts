@@ -317,4 +317,19 @@ describe('runRound', () => {
     expect(wrong.code).toBe('RPR_USAGE');
     expect(wrong.message).toMatch(/round 1 was started with the jsonl sink.*--sink jsonl/);
   });
+
+  it("records the sink's target with the round, so that sync finds it again; a sink without one records none", async () => {
+    const s = setup();
+    const pool = await mnistPngPool(50);
+    await round(s, pool, { budget: { ...options().budget, perRound: 10 } }, (sink) => ({
+      ...withPush(sink, (items) => sink.push(items)),
+      target: () => Promise.resolve({ labelStudio: { project: 12 } }),
+    }));
+    await round(s, pool, { budget: { ...options().budget, perRound: 10 } });
+    const ledger = Ledger.open(s.ledgerPath);
+    const [first, second] = ledger.rounds();
+    ledger.close();
+    expect(first!.details['sinkTarget']).toEqual({ labelStudio: { project: 12 } });
+    expect(second!.details).not.toHaveProperty('sinkTarget');
+  });
 });

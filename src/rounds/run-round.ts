@@ -24,6 +24,7 @@ import { imageCost, type ImageCost } from './image-cost.js';
 import type { Ledger } from './ledger.js';
 import type { NewSelection, RoundRecord, SelectionRecord } from './ledger-types.js';
 import { scoresOf } from './round-scores.js';
+import { SINK_TARGET_DETAIL } from './rounds-sink.js';
 
 /** Points between the steps of a round, where tests (and RPR_TEST_PAUSE_AT) can stop a run. */
 export const ROUND_POINTS = ['after-score', 'after-ledger-write', 'after-push', 'after-queued'] as const;
@@ -229,6 +230,7 @@ async function runFreshRound(options: RunRoundOptions): Promise<RoundReport> {
   if (options.dryRun) return preview(options, before, selections, skipped, counts);
 
   signal?.throwIfAborted();
+  const sinkTarget = await options.sink.target?.();
   const round = ledger.createRound(
     {
       policy: policy.name,
@@ -236,7 +238,13 @@ async function runFreshRound(options: RunRoundOptions): Promise<RoundReport> {
       configDigest: options.configDigest,
       modelDigest: options.modelDigest,
       budgetUnit: limits.unit,
-      details: { ...options.details, counts, skipped: skipped.slice(0, RECORDED_SKIPS), skippedTotal },
+      details: {
+        ...options.details,
+        ...(sinkTarget ? { [SINK_TARGET_DETAIL]: sinkTarget } : {}),
+        counts,
+        skipped: skipped.slice(0, RECORDED_SKIPS),
+        skippedTotal,
+      },
     },
     selections,
     limits,

@@ -16,6 +16,7 @@ import { Ledger } from './ledger.js';
 import { openLeasedLedger } from './leased-ledger.js';
 import type { LeaseHolder } from './ledger-types.js';
 import { resumeRound, runRound, type RankCandidates, type RoundHooks, type RoundReport } from './run-round.js';
+import { sinkForRounds } from './rounds-sink.js';
 
 /** A scoring session as a round needs it: createScorer's, or a test double's. */
 export interface ScoringSessionLike {
@@ -84,9 +85,11 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
     const open = ledger.openRound();
     if (open !== null) {
       const classNames = await configuredClassNames(config);
+      const target = sinkForRounds(options.loaded, [open], 'select');
       sink = dryRun
         ? previewSink(open.sink)
-        : await createSink({ config: config.sink, secrets, modelDigest: open.modelDigest, ...(classNames ? { classNames } : {}) });
+        : await createSink({ config: target.config, secrets, modelDigest: open.modelDigest, ...(classNames ? { classNames } : {}) });
+      await target.verify(sink);
       const report = await resumeRound({ ledger, sink, budget, dryRun, ...(options.hooks ? { hooks: options.hooks } : {}) }, open);
       return { report, backend: null };
     }

@@ -4,6 +4,7 @@ import { createSink } from '../sinks/index.js';
 import { exportLabels } from './export-labels.js';
 import type { LeaseHolder } from './ledger-types.js';
 import { openLeasedLedger } from './leased-ledger.js';
+import { sinkForRounds } from './rounds-sink.js';
 import { syncLabels, type SyncReport } from './sync-labels.js';
 import { configuredClassNames } from './select-round.js';
 
@@ -18,8 +19,8 @@ export interface ConfiguredSyncReport extends SyncReport {
 }
 
 /**
- * `sync` as a library call: pulls labels from the configured sink into the configured ledger, then
- * appends the newly labeled images to the labels file.
+ * `sync` as a library call: pulls labels into the configured ledger from the sink its unfinished rounds
+ * were pushed to (see rounds-sink.ts), then appends the newly labeled images to the labels file.
  */
 export async function syncFromConfig(options: {
   readonly loaded: LoadedConfig;
@@ -32,15 +33,18 @@ export async function syncFromConfig(options: {
   const labelsPath = resolve(options.labelsPath ?? join(dirname(config.ledger.path), LABELS_FILE));
   const held = await openLeasedLedger(config, { ...options, mustExist: true });
   try {
+    const rounds = held.ledger.rounds();
+    const target = sinkForRounds(options.loaded, rounds, 'sync');
     const classNames = await configuredClassNames(config);
     const sink = await createSink({
-      config: config.sink,
+      config: target.config,
       secrets,
-      modelDigest: held.ledger.rounds().at(-1)?.modelDigest ?? '',
+      modelDigest: rounds.at(-1)?.modelDigest ?? '',
       ...(classNames ? { classNames } : {}),
     });
     let report: SyncReport;
     try {
+      await target.verify(sink);
       report = await syncLabels({ ledger: held.ledger, sink });
     } finally {
       await sink.close();

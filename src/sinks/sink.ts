@@ -39,6 +39,15 @@ export interface LabelRecord {
   readonly time: string | null;
 }
 
+/**
+ * The part of a sink's config section that names where its items went, in canonical form (a Label Studio
+ * project by id, not by title): e.g. {labelStudio: {project: 12}}. Each round records it, so that a later
+ * `sync` or resumed `select` reaches the same place without being told, and refuses a config naming another.
+ */
+export interface SinkTarget {
+  readonly [key: string]: string | number | SinkTarget;
+}
+
 export interface Sink {
   /** Name used in config and messages (`jsonl`, `label-studio`). */
   readonly name: string;
@@ -51,5 +60,7 @@ export interface Sink {
   list(): AsyncIterable<HeldTask>;
   /** Finished tasks (labeled or skipped). */
   fetchLabels(): AsyncIterable<LabelRecord>;
+  /** Where this sink puts items (see SinkTarget); absent when the sink's name says it all. */
+  target?(): Promise<SinkTarget>;
   close(): Promise<void>;
 }

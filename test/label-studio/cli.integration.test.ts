@@ -10,6 +10,7 @@
  * on the same files.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
@@ -294,6 +295,65 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
     }, SLOW_TEST_MS);
   });
 
+  it('a bare `sync` after `select --sink label-studio --ls-project TITLE` (flags only) reads that project; a sink or project that contradicts the round is refused with exit 2', async () => {
+    const dir = join(root, 'flags-only');
+    await mkdir(dir, { recursive: true });
+    // Flags only; a config file (which leaves the sink unset) only where the server's document root is not /.
+    const config = DOCUMENT_ROOT === '/' ? [] : ['--config', join(dir, 'rpr.yaml')];
+    if (config.length > 0) await writeFile(config[1]!, stringify({ sink: { labelStudio: { documentRoot: DOCUMENT_ROOT } } }));
+    const title = `rpr-cli-flags-${process.pid}-${Date.now()}`;
+    const selected = JSON.parse(
+      ok(
+        await runCli(
+          ['select', '--json', ...config, '--pool', pool, '--cache', cachePath, '--workers', '1', '--round-size', '10', '--sink', 'label-studio', '--ls-project', title],
+          { cwd: dir },
+        ),
+      ).stdout,
+    ) as { round: number; selected: { id: string; uri: string; taskId: string }[] };
+    expect(selected.round).toBe(1);
+    const projectId = await raw.projectIdByTitle(title);
+    expect(await raw.taskNumber(projectId)).toBe(10);
+    const annotated = selected.selected.slice(0, 3);
+    for (const s of annotated) await raw.ok('POST', `/api/tasks/${s.taskId}/annotations/`, { result: [choice(trueLabel(s.uri))] });
+
+    const ledgerPath = join(dir, '.rpr-select', 'ledger.sqlite');
+    const states = () => readLedgerAt(ledgerPath, (ledger) => ledger.selections(1).map((s) => [s.id, s.state]));
+    const sync = (args: readonly string[]) => runCli(['sync', ...config, ...args], { cwd: dir });
+    expect(JSON.parse(ok(await sync(['--json'])).stdout)).toEqual({
+      labeled: 3,
+      skipped: 0,
+      unchanged: 0,
+      unknown: [],
+      closedRounds: [],
+      labelsPath: join(dir, '.rpr-select', 'labels.jsonl'),
+      exported: 3,
+    });
+    const labeledIds = new Set(annotated.map((s) => s.id));
+    const after = states();
+    expect(after).toEqual(selected.selected.map((s) => [s.id, labeledIds.has(s.id) ? 'labeled' : 'queued']));
+
+    // Another sink, or another project: one line, exit 2, nothing read or written.
+    const other = await raw.ok<{ id: number }>('POST', '/api/projects', { title: `${title}-other`, label_config: buildChoicesConfig(CLASS_NAMES) });
+    await raw.ok('POST', `/api/tasks/${selected.selected[5]!.taskId}/annotations/`, { result: [choice(trueLabel(selected.selected[5]!.uri))] });
+    const refusals = [
+      { args: ['--sink', 'jsonl'], line: new RegExp(`^rpr-select: error: --sink sets the sink to jsonl, but round 1 was pushed to the label-studio sink at sink\\.labelStudio\\.project ${projectId} and is not finished`) },
+      {
+        args: ['--ls-project', String(other.id)],
+        line: new RegExp(`^rpr-select: error: --ls-project \\(sink\\.labelStudio\\.project\\) reaches the label-studio sink at sink\\.labelStudio\\.project ${other.id}, but round 1 was pushed to the label-studio sink at sink\\.labelStudio\\.project ${projectId}`),
+      },
+    ];
+    for (const refusal of refusals) {
+      const run = await sync(['--quiet', ...refusal.args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(refusal.line)]);
+      expect(states()).toEqual(after);
+    }
+    expect(existsSync(join(dir, '.rpr-select', 'queue.jsonl'))).toBe(false);
+
+    // The round's own project, by title: the sixth annotation comes in.
+    expect(JSON.parse(ok(await sync(['--json', '--ls-project', title])).stdout)).toMatchObject({ labeled: 1, unchanged: 3, exported: 1 });
+  }, SLOW_TEST_MS);
+
   it('SIGKILL in the middle of the import (the answer to the fifth of 20 batches held back), then a re-run: exactly 100 tasks', async () => {
     const proxy = await new FaultProxy(URL).start();
     try {
@@ -536,7 +596,11 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
 
 /** Opens the workspace's ledger read-only for `read` (no lease: as `rounds show` does). */
 function readLedger<T>(dir: string, read: (ledger: Ledger) => T): T {
-  const ledger = Ledger.open(join(dir, 'ledger.sqlite'), { mustExist: true });
+  return readLedgerAt(join(dir, 'ledger.sqlite'), read);
+}
+
+function readLedgerAt<T>(path: string, read: (ledger: Ledger) => T): T {
+  const ledger = Ledger.open(path, { mustExist: true });
   try {
     return read(ledger);
   } finally {

@@ -9,7 +9,7 @@
  */
 import PQueue from 'p-queue';
 import { RprError } from '../../errors/index.js';
-import type { HeldTask, LabelRecord, Sink, SinkItem } from '../sink.js';
+import type { HeldTask, LabelRecord, Sink, SinkItem, SinkTarget } from '../sink.js';
 import { LabelStudioClient, type LabelStudioClientOptions } from './client.js';
 import { imageRefFor, storageDirectories, type ImageRef } from './image-url.js';
 import { annotatorId, labelRecordOf } from './label-records.js';
@@ -113,6 +113,11 @@ export class LabelStudioSink implements Sink {
   /** The target project, looked up (or created) on first use. */
   async project(): Promise<ResolvedProject> {
     return (await this.#target()).project;
+  }
+
+  /** The project by id: a title may be renamed in Label Studio, the id stays. */
+  async target(): Promise<SinkTarget> {
+    return { labelStudio: { project: (await this.project()).id } };
   }
 
   async push(items: readonly SinkItem[], options: PushOptions = {}): Promise<Map<string, string>> {
