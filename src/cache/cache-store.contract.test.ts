@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScoreResult } from '../metrics/types.js';
-import type { CacheKey, CacheScope, CacheStore, CachedScore } from './cache-store.js';
+import type { BasisKey, CacheKey, CacheScope, CacheStore, CachedBasis, CachedScore } from './cache-store.js';
 import { MemoryCacheStore } from './memory-cache-store.js';
 import { SqliteCacheStore } from './sqlite-cache-store.js';
 
@@ -28,6 +28,17 @@ function score(seed: number): CachedScore {
     predicted: seed % 10,
     logits: Array.from({ length: 10 }, (_, i) => Math.sin(seed + i)),
     coords: [Math.cos(seed), -Math.sin(seed)],
+  };
+}
+
+const basisKey: BasisKey = { modelDigest: 'a'.repeat(64), preprocessingDigest: 'b'.repeat(64), referenceDigest: 'd'.repeat(64), k: 10 };
+
+function basis(seed: number, rank = 3, n = 5): CachedBasis {
+  return {
+    v: Float64Array.from({ length: rank * n }, (_, i) => Math.sin(seed + i) / 3),
+    rank,
+    sigma: Float64Array.from({ length: rank }, (_, i) => 10 / (i + 1) + seed),
+    images: 4 + seed,
   };
 }
 
@@ -134,5 +145,45 @@ describe.each(implementations)('CacheStore contract: %s', (_name, open) => {
     store.close();
     expect(() => store.get(keyOf('x'))).toThrow(expect.objectContaining({ code: 'RPR_CACHE' }));
     expect(() => store.put(keyOf('x'), score(1))).toThrow(expect.objectContaining({ code: 'RPR_CACHE' }));
+    expect(() => store.getBasis(basisKey)).toThrow(expect.objectContaining({ code: 'RPR_CACHE' }));
+    expect(() => store.putBasis(basisKey, basis(1))).toThrow(expect.objectContaining({ code: 'RPR_CACHE' }));
+  });
+
+  it('gives back a reference basis to the bit, misses when any key part changes, and keeps scores apart', () => {
+    expect(store.getBasis(basisKey)).toBeUndefined();
+    const exact: CachedBasis = { v: Float64Array.from([...TRICKY, 0]), rank: 2, sigma: Float64Array.from([3, 5e-324]), images: 7 };
+    store.putBasis(basisKey, exact);
+    expect(store.getBasis(basisKey)).toEqual(exact);
+    for (const part of ['modelDigest', 'preprocessingDigest', 'referenceDigest'] as const) {
+      expect(store.getBasis({ ...basisKey, [part]: `${basisKey[part]}-changed` })).toBeUndefined();
+    }
+    expect(store.getBasis({ ...basisKey, k: 11 })).toBeUndefined();
+    // Bases are not scores: they neither answer score lookups nor count in the score statistics.
+    expect(store.get(keyOf('x'))).toBeUndefined();
+    expect(store.stats()).toEqual({ hits: 0, misses: 1, writes: 0 });
+  });
+
+  it('replaces a basis stored under the same key, and keeps its own copy of the arrays', () => {
+    store.putBasis(basisKey, basis(1));
+    const second = basis(2, 4, 6);
+    store.putBasis(basisKey, second);
+    second.v[0] = 99;
+    second.sigma[0] = 99;
+    const got = store.getBasis(basisKey)!;
+    expect(got).toEqual(basis(2, 4, 6));
+    got.v[1] = 99;
+    expect(store.getBasis(basisKey)).toEqual(basis(2, 4, 6));
+  });
+
+  it('rejects a basis it could not give back as it was, storing nothing', () => {
+    const bad: [string, CachedBasis][] = [
+      ['rank', { ...basis(1), rank: 1.5 }],
+      ['v', { ...basis(1), v: new Float64Array(7) }],
+      ['images', { ...basis(1), images: -1 }],
+    ];
+    for (const [field, value] of bad) {
+      expect(() => store.putBasis(basisKey, value)).toThrow(expect.objectContaining({ code: 'RPR_CACHE', message: expect.stringContaining(field) }));
+    }
+    expect(store.getBasis(basisKey)).toBeUndefined();
   });
 });

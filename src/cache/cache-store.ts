@@ -1,3 +1,4 @@
+import type { ReferenceBasis } from '../metrics/reference-basis.js';
 import type { ScoreResult } from '../metrics/types.js';
 
 /**
@@ -26,6 +27,23 @@ export type CachedScore = Pick<ScoreResult, 'rpr' | 'sigma' | 'predicted' | 'log
 /** A score with its sample id, as `putMany` takes them; a ScoreResult is one. */
 export type IdentifiedScore = CachedScore & { readonly id: string };
 
+/**
+ * Everything a reference basis (reference mode: the top right singular vectors of the operator stacked
+ * over a reference set) depends on. Scoring options (squared, complement, centring) act after the
+ * projection and are part of the score keys, not of this one.
+ */
+export interface BasisKey {
+  readonly modelDigest: string;
+  readonly preprocessingDigest: string;
+  /** Digest of the reference set's sample ids, in the order they were stacked. */
+  readonly referenceDigest: string;
+  /** The rank asked for (the largest k). */
+  readonly k: number;
+}
+
+/** A reference basis as stored: all of it but its digest (a function of `v`). */
+export type CachedBasis = Pick<ReferenceBasis, 'v' | 'rank' | 'sigma' | 'images'>;
+
 export interface CacheStats {
   /** Lookups that found a score (each id of a `getMany` counts once). */
   readonly hits: number;
@@ -35,9 +53,10 @@ export interface CacheStats {
 }
 
 /**
- * The SVD/score cache: a re-run on an unchanged pool recomputes nothing. Values come back exactly as
- * stored (every float bit, NaN and −0 included). Failures are RPR_CACHE errors naming the store.
- * Synchronous, because both stores are in-process; a networked store would need an async twin.
+ * The SVD/score cache: a re-run on an unchanged pool recomputes nothing, and a re-run in reference mode
+ * rebuilds no basis. Values come back exactly as stored (every float bit, NaN and −0 included).
+ * Failures are RPR_CACHE errors naming the store. Synchronous, because both stores are in-process; a
+ * networked store would need an async twin.
  */
 export interface CacheStore {
   /** Where the cache lives, for messages. */
@@ -48,6 +67,10 @@ export interface CacheStore {
   put(key: CacheKey, value: CachedScore): void;
   /** Writes all the scores or none of them (one transaction). */
   putMany(scope: CacheScope, scores: readonly IdentifiedScore[]): void;
+  /** The reference basis stored under this key, every float bit as stored; not counted in `stats`. */
+  getBasis(key: BasisKey): CachedBasis | undefined;
+  /** Stores a reference basis, replacing any under the same key. */
+  putBasis(key: BasisKey, basis: CachedBasis): void;
   stats(): CacheStats;
   close(): void;
 }

@@ -1,5 +1,5 @@
 import { RprError } from '../errors/index.js';
-import type { CachedScore } from './cache-store.js';
+import type { BasisKey, CachedBasis, CachedScore } from './cache-store.js';
 
 /** Rejects a value the stores could not give back as it was, naming the sample and the field. */
 export function checkCachedScore(location: string, sampleId: string, value: CachedScore): void {
@@ -34,4 +34,21 @@ export function copyCachedScore(value: CachedScore): CachedScore {
     coords: value.coords === null ? null : [...value.coords],
     ...(value.error === undefined ? {} : { error: value.error }),
   };
+}
+
+/** Rejects a basis the stores could not give back as it was, naming the key and the field. */
+export function checkCachedBasis(location: string, key: BasisKey, basis: CachedBasis): void {
+  const fail = (why: string): never => {
+    throw new RprError('RPR_CACHE', `cache ${location}: cannot store the reference basis of rank ${key.k}: ${why}`, { path: location });
+  };
+  if (!Number.isSafeInteger(key.k) || key.k < 1) fail(`k must be a positive integer, got ${key.k}`);
+  if (!Number.isSafeInteger(basis.rank) || basis.rank < 0) fail(`rank must be a non-negative integer, got ${basis.rank}`);
+  if (!Number.isSafeInteger(basis.images) || basis.images < 0) fail(`images must be a non-negative integer, got ${basis.images}`);
+  if (!(basis.v instanceof Float64Array) || !(basis.sigma instanceof Float64Array)) fail('v and sigma must be Float64Arrays');
+  if (basis.rank > 0 ? basis.v.length % basis.rank !== 0 : basis.v.length !== 0) fail(`v has ${basis.v.length} values, not a multiple of rank ${basis.rank}`);
+}
+
+/** A copy with its own arrays, so neither the caller nor the store can change the other's. */
+export function copyCachedBasis(basis: CachedBasis): CachedBasis {
+  return { v: basis.v.slice(), rank: basis.rank, sigma: basis.sigma.slice(), images: basis.images };
 }

@@ -1,4 +1,4 @@
-export type { CacheKey, CacheScope, CacheStats, CacheStore, CachedScore, IdentifiedScore } from './cache-store.js';
+export type { BasisKey, CacheKey, CacheScope, CacheStats, CacheStore, CachedBasis, CachedScore, IdentifiedScore } from './cache-store.js';
 export { MemoryCacheStore } from './memory-cache-store.js';
 export { SqliteCacheStore } from './sqlite-cache-store.js';
 export type { SqliteCacheStoreOptions } from './sqlite-cache-store.js';

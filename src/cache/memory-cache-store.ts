@@ -1,11 +1,12 @@
 import { RprError } from '../errors/index.js';
-import type { CacheKey, CacheScope, CacheStats, CacheStore, CachedScore, IdentifiedScore } from './cache-store.js';
-import { checkCachedScore, copyCachedScore } from './cached-score.js';
+import type { BasisKey, CacheKey, CacheScope, CacheStats, CacheStore, CachedBasis, CachedScore, IdentifiedScore } from './cache-store.js';
+import { checkCachedBasis, checkCachedScore, copyCachedBasis, copyCachedScore } from './cached-score.js';
 
 /** A cache held in a Map, for tests and one-off runs; gone when the process ends. */
 export class MemoryCacheStore implements CacheStore {
   readonly location = 'memory';
   #entries = new Map<string, CachedScore>();
+  #bases = new Map<string, CachedBasis>();
   #hits = 0;
   #misses = 0;
   #writes = 0;
@@ -40,6 +41,18 @@ export class MemoryCacheStore implements CacheStore {
     this.#writes += scores.length;
   }
 
+  getBasis(key: BasisKey): CachedBasis | undefined {
+    this.#checkOpen();
+    const basis = this.#bases.get(basisKey(key));
+    return basis && copyCachedBasis(basis);
+  }
+
+  putBasis(key: BasisKey, basis: CachedBasis): void {
+    this.#checkOpen();
+    checkCachedBasis(this.location, key, basis);
+    this.#bases.set(basisKey(key), copyCachedBasis(basis));
+  }
+
   stats(): CacheStats {
     return { hits: this.#hits, misses: this.#misses, writes: this.#writes };
   }
@@ -47,6 +60,7 @@ export class MemoryCacheStore implements CacheStore {
   close(): void {
     this.#closed = true;
     this.#entries.clear();
+    this.#bases.clear();
   }
 
   #checkOpen(): void {
@@ -57,4 +71,8 @@ export class MemoryCacheStore implements CacheStore {
 function entryKey(scope: CacheScope, sampleId: string): string {
   const { modelDigest, preprocessingDigest, mode, ranks, optionsDigest } = scope;
   return JSON.stringify([modelDigest, preprocessingDigest, mode, ranks, optionsDigest, sampleId]);
+}
+
+function basisKey(key: BasisKey): string {
+  return JSON.stringify([key.modelDigest, key.preprocessingDigest, key.referenceDigest, key.k]);
 }

@@ -39,10 +39,14 @@ describe('SqliteCacheStore', () => {
     const first = new SqliteCacheStore(path);
     first.put(key, score(3));
     first.putMany(scope, [{ id: 'batch', ...score(4) }]);
+    const basis = { v: Float64Array.from([0.5, -0, Number.NaN, 1 / 3]), rank: 2, sigma: Float64Array.from([2, 1]), images: 3 };
+    const basisKey = { modelDigest: 'm', preprocessingDigest: 'p', referenceDigest: 'r', k: 2 };
+    first.putBasis(basisKey, basis);
     first.close();
     const second = new SqliteCacheStore(path);
     expect(second.get(key)).toEqual(score(3));
     expect(second.get({ ...key, sampleId: 'batch' })).toEqual(score(4));
+    expect(second.getBasis(basisKey)).toEqual(basis);
     second.close();
   });
 
@@ -53,7 +57,7 @@ describe('SqliteCacheStore', () => {
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-      expect(tables.map((t) => t.name)).toEqual(['scopes_v1', 'scores_v1']);
+      expect(tables.map((t) => t.name)).toEqual(['bases_v1', 'scopes_v1', 'scores_v1']);
     } finally {
       db.close();
     }

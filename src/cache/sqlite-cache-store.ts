@@ -2,13 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { RprError } from '../errors/index.js';
-import type { CacheKey, CacheScope, CacheStats, CacheStore, CachedScore, IdentifiedScore } from './cache-store.js';
-import { checkCachedScore } from './cached-score.js';
+import type { BasisKey, CacheKey, CacheScope, CacheStats, CacheStore, CachedBasis, CachedScore, IdentifiedScore } from './cache-store.js';
+import { checkCachedBasis, checkCachedScore } from './cached-score.js';
 
 /** Schema version, part of the table names: a new layout starts empty beside the old one. */
 const VERSION = 1;
 const SCOPES = `scopes_v${VERSION}`;
 const SCORES = `scores_v${VERSION}`;
+const BASES = `bases_v${VERSION}`;
 
 export interface SqliteCacheStoreOptions {
   /**
@@ -29,7 +30,15 @@ interface ScoreRow {
   readonly error: string | null;
 }
 
+interface BasisRow {
+  readonly rank: number;
+  readonly images: number;
+  readonly sigma: Buffer;
+  readonly v: Buffer;
+}
+
 type ScopeParams = [string, string, string, string, string];
+type BasisKeyParams = [string, string, string, number];
 /** rpr_keys, rpr_values, sigma, predicted, logits, coords, error. */
 type Blob = Buffer | null;
 type ValueParams = [string | null, Blob, Blob, number | null, Blob, Blob, string | null];
@@ -38,6 +47,7 @@ type ValueParams = [string | null, Blob, Blob, number | null, Blob, Blob, string
  * The score cache in one SQLite file (WAL, so readers do not block the writer). The five shared key
  * parts are stored once per scope row and referenced by an integer, so a row costs the sample id and
  * the values; arrays are little-endian float64 blobs, exact to the bit (JSON would lose −0 and NaN).
+ * A reference basis is one row of its own table, its Vᵀ one blob.
  */
 export class SqliteCacheStore implements CacheStore {
   readonly location: string;
@@ -47,6 +57,8 @@ export class SqliteCacheStore implements CacheStore {
   #selectMany: Database.Statement<[number, string], ScoreRow>;
   #upsert: Database.Statement<[number, string, ...ValueParams]>;
   #writeBatch: (scope: CacheScope, scores: readonly IdentifiedScore[]) => void;
+  #selectBasis: Database.Statement<BasisKeyParams, BasisRow>;
+  #upsertBasis: Database.Statement<[...BasisKeyParams, number, number, Buffer, Buffer]>;
   #hits = 0;
   #misses = 0;
   #writes = 0;
@@ -76,6 +88,11 @@ export class SqliteCacheStore implements CacheStore {
           rpr_keys TEXT, rpr_values BLOB, sigma BLOB, predicted INTEGER, logits BLOB, coords BLOB, error TEXT,
           PRIMARY KEY (scope, sample)
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS ${BASES} (
+          model TEXT NOT NULL, pre TEXT NOT NULL, reference TEXT NOT NULL, k INTEGER NOT NULL,
+          rank INTEGER NOT NULL, images INTEGER NOT NULL, sigma BLOB NOT NULL, v BLOB NOT NULL,
+          UNIQUE (model, pre, reference, k)
+        );
       `);
       const scopeWhere = 'model = ? AND pre = ? AND mode = ? AND ranks = ? AND options = ?';
       this.#findScope = db.prepare(`SELECT id FROM ${SCOPES} WHERE ${scopeWhere}`);
@@ -100,6 +117,11 @@ export class SqliteCacheStore implements CacheStore {
           this.#upsert.run(scopeId, score.id, ...encodeScore(score));
         }
       });
+      const basisWhere = 'model = ? AND pre = ? AND reference = ? AND k = ?';
+      this.#selectBasis = db.prepare(`SELECT rank, images, sigma, v FROM ${BASES} WHERE ${basisWhere}`);
+      this.#upsertBasis = db.prepare(
+        `INSERT OR REPLACE INTO ${BASES} (model, pre, reference, k, rank, images, sigma, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
       this.#db = db;
     } catch (error) {
       db?.close();
@@ -131,6 +153,17 @@ export class SqliteCacheStore implements CacheStore {
   putMany(scope: CacheScope, scores: readonly IdentifiedScore[]): void {
     this.#guard('write', () => this.#writeBatch(scope, scores));
     this.#writes += scores.length;
+  }
+
+  getBasis(key: BasisKey): CachedBasis | undefined {
+    const row = this.#guard('read', () => this.#selectBasis.get(...basisKeyParams(key)));
+    if (row === undefined) return undefined;
+    return { rank: row.rank, images: row.images, sigma: decodeFloat64(row.sigma), v: decodeFloat64(row.v) };
+  }
+
+  putBasis(key: BasisKey, basis: CachedBasis): void {
+    checkCachedBasis(this.location, key, basis);
+    this.#guard('write', () => this.#upsertBasis.run(...basisKeyParams(key), basis.rank, basis.images, encodeFloats(basis.sigma)!, encodeFloats(basis.v)!));
   }
 
   stats(): CacheStats {
@@ -166,6 +199,10 @@ function scopeParams(scope: CacheScope): ScopeParams {
   return [scope.modelDigest, scope.preprocessingDigest, scope.mode, scope.ranks, scope.optionsDigest];
 }
 
+function basisKeyParams(key: BasisKey): BasisKeyParams {
+  return [key.modelDigest, key.preprocessingDigest, key.referenceDigest, key.k];
+}
+
 function encodeScore(score: CachedScore): ValueParams {
   const { rpr } = score;
   return [
@@ -196,14 +233,19 @@ function decodeScore(row: ScoreRow): CachedScore {
   };
 }
 
-function encodeFloats(values: readonly number[] | null): Buffer | null {
+function encodeFloats(values: ArrayLike<number> | null): Buffer | null {
   if (values === null) return null;
   const buffer = Buffer.alloc(8 * values.length);
-  values.forEach((v, i) => buffer.writeDoubleLE(v, 8 * i));
+  for (let i = 0; i < values.length; i++) buffer.writeDoubleLE(values[i]!, 8 * i);
   return buffer;
 }
 
 function decodeFloats(buffer: Buffer | null): number[] | null {
-  if (buffer === null) return null;
-  return Array.from({ length: buffer.length / 8 }, (_, i) => buffer.readDoubleLE(8 * i));
+  return buffer === null ? null : Array.from(decodeFloat64(buffer));
+}
+
+function decodeFloat64(buffer: Buffer): Float64Array {
+  const values = new Float64Array(buffer.length / 8);
+  for (let i = 0; i < values.length; i++) values[i] = buffer.readDoubleLE(8 * i);
+  return values;
 }
