@@ -68,14 +68,15 @@ export function residualNorms(
 
 /**
  * Signs each singular pair so that the left vector's largest-magnitude entry is positive, so that
- * the same operator gives the same vectors on every run. `u` is m × rank (columns), `v` is rank × n.
+ * the same operator gives the same vectors on every run. `u` is m × rank (columns), `v` is rank × n,
+ * or null when only the left vectors were formed.
  */
-export function fixSigns(u: Float64Array, v: Float64Array, m: number, n: number, rank: number): void {
+export function fixSigns(u: Float64Array, v: Float64Array | null, m: number, n: number, rank: number): void {
   for (let j = 0; j < rank; j++) {
     let best = 0;
     for (let i = 0; i < m; i++) if (Math.abs(u[i * rank + j]!) > Math.abs(best)) best = u[i * rank + j]!;
     if (best >= 0) continue;
     for (let i = 0; i < m; i++) u[i * rank + j] = -u[i * rank + j]!;
-    for (let c = j * n; c < (j + 1) * n; c++) v[c] = -v[c]!;
+    if (v) for (let c = j * n; c < (j + 1) * n; c++) v[c] = -v[c]!;
   }
 }

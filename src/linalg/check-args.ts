@@ -1,4 +1,4 @@
-import { errors } from '../errors/index.js';
+import { RprError, errors } from '../errors/index.js';
 import type { LinearOperator } from './operator.js';
 
 /**
@@ -30,5 +30,23 @@ export function requireOperatorShape(where: string, op: LinearOperator): void {
       rows: op.rows,
       cols: op.cols,
     });
+  }
+}
+
+/**
+ * Throws RPR_NUMERIC when a diagonal entry of a Gram matrix is not finite: a row (or column) of the
+ * matrix held NaN, Infinity or entries too large to square. `what(i)` names the row for the message.
+ */
+export function requireFiniteDiagonal(
+  where: string,
+  gram: Float64Array,
+  s: number,
+  what: (i: number) => string,
+  context: Readonly<Record<string, number>>,
+): void {
+  for (let i = 0; i < s; i++) {
+    if (!Number.isFinite(gram[i * s + i]!)) {
+      throw new RprError('RPR_NUMERIC', `${where}: ${what(i)} has NaN, Infinity or entries too large to square`, { index: i, ...context });
+    }
   }
 }

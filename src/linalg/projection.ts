@@ -35,14 +35,19 @@ export function projectionNorms(
       { length: v.length, r, n },
     );
   }
-  for (const k of ks) requireInteger('projectionNorms', 'k', k, 0, Number.MAX_SAFE_INTEGER);
   const coords = new Float64Array(r);
+  for (let j = 0; j < r; j++) coords[j] = dot(v, j * n, x, 0, n);
+  return { norms: leadingNorms(coords, ks), coords };
+}
+
+/**
+ * ‖(c₁, …, c_k)‖ for each k in ks: the norms of the projections onto the leading k orthonormal
+ * directions, from the coordinates cⱼ of a vector on them. A k past coords.length uses all of them.
+ */
+export function leadingNorms(coords: Float64Array, ks: readonly number[]): Float64Array {
+  for (const k of ks) requireInteger('leadingNorms', 'k', k, 0, Number.MAX_SAFE_INTEGER);
+  const r = coords.length;
   const cumulative = new Float64Array(r + 1);
-  for (let j = 0; j < r; j++) {
-    const acc = dot(v, j * n, x, 0, n);
-    coords[j] = acc;
-    cumulative[j + 1] = cumulative[j]! + acc * acc;
-  }
-  const norms = Float64Array.from(ks, (k) => Math.sqrt(cumulative[Math.min(k, r)]!));
-  return { norms, coords };
+  for (let j = 0; j < r; j++) cumulative[j + 1] = cumulative[j]! + coords[j]! * coords[j]!;
+  return Float64Array.from(ks, (k) => Math.sqrt(cumulative[Math.min(k, r)]!));
 }

@@ -1,12 +1,12 @@
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { RprError, errors } from '../errors/index.js';
+import { errors } from '../errors/index.js';
 import { axpy, dot, fixSigns } from './block-ops.js';
-import { requireNonNegative } from './check-args.js';
+import { requireFiniteDiagonal, requireNonNegative } from './check-args.js';
 import { denseFromOperator } from './dense-from-operator.js';
 import { orthogonalizeRow, rowNorm, scaleRow } from './gram-schmidt.js';
 import { DEFAULT_RANK_EPS, numericalRank } from './numerical-rank.js';
 import type { DenseMatrix, LinearOperator } from './operator.js';
 import type { SvdResult } from './svd-types.js';
+import { symmetricEigen } from './symmetric-eigen.js';
 
 /** Options for {@link thinSvd} and {@link exactSvd}. */
 export interface ThinSvdOptions {
@@ -44,17 +44,8 @@ export function thinSvd(a: DenseMatrix, options: ThinSvdOptions = {}): SvdResult
   const s = wide ? m : n;
   const long = wide ? n : m;
   const gram = wide ? rowGram(data, m, n) : columnGram(data, m, n);
-  for (let i = 0; i < s; i++) {
-    if (!Number.isFinite(gram[i * s + i]!)) {
-      const where = wide ? `row ${i}` : `column ${i}`;
-      throw new RprError(
-        'RPR_NUMERIC',
-        `thinSvd: ${where} of the ${m} × ${n} matrix has NaN, Infinity or entries too large to square`,
-        { index: i, rows: m, cols: n },
-      );
-    }
-  }
-  const { values, vectors: w } = symmetricEigenDescending(gram, s);
+  requireFiniteDiagonal('thinSvd', gram, s, (i) => `${wide ? 'row' : 'column'} ${i} of the ${m} × ${n} matrix`, { rows: m, cols: n });
+  const { values, vectors: w } = symmetricEigen(gram, s);
   const sigma = new Float64Array(s);
   for (let j = 0; j < s; j++) sigma[j] = Math.sqrt(Math.max(values[j]!, 0));
 
@@ -136,20 +127,4 @@ function columnGram(data: Float64Array, m: number, n: number): Float64Array {
   }
   for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) g[q * n + p] = g[p * n + q]!;
   return g;
-}
-
-/** Eigenpairs of a symmetric s × s matrix, eigenvalues descending; `vectors` is s × s, column j = pair j. */
-function symmetricEigenDescending(g: Float64Array, s: number): { values: Float64Array; vectors: Float64Array } {
-  const evd = new EigenvalueDecomposition(Matrix.from1DArray(s, s, g), { assumeSymmetric: true });
-  const raw = evd.realEigenvalues;
-  const vecs = evd.eigenvectorMatrix;
-  const order = Array.from({ length: s }, (_, i) => i).sort((x, y) => raw[y]! - raw[x]!);
-  const values = new Float64Array(s);
-  const vectors = new Float64Array(s * s);
-  for (let j = 0; j < s; j++) {
-    const src = order[j]!;
-    values[j] = raw[src]!;
-    for (let i = 0; i < s; i++) vectors[i * s + j] = vecs.get(i, src);
-  }
-  return { values, vectors };
 }
