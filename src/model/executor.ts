@@ -17,11 +17,24 @@ export interface Linearization {
    * pass of the B·m unit cotangents.
    */
   jacobians(): Promise<Float32Array>;
-  /** c[x_b] = the frozen-pattern network with biases at input 0, so f(x_b) = A[x_b]x_b + c[x_b]; B × m. */
+  /**
+   * c[x_b] = the frozen-pattern network with biases at input 0, B × m: f(x_b) = A[x_b]x_b + c[x_b] when
+   * the network is piecewise linear (ReLU family, max-pool); smooth activations make f only locally linear.
+   */
   offsets(): Promise<Float32Array>;
   /** A[x_b] as a matrix-free operator (frozen forward / adjoint), for randomized SVD and Lanczos. */
   operator(b: number): LinearOperator;
   dispose(): void;
+}
+
+/** What exact per-sample scoring needs of A[x_b] for B images (Executor.gramians). */
+export interface Gramians {
+  /** f(x_b), the real network output, B × m. */
+  readonly outputs: Float32Array;
+  /** A[x_b]·A[x_b]ᵀ, B × m × m, accumulated in float64 from the float32 Jacobians. */
+  readonly gram: Float64Array;
+  /** A[x_b]·p_b for each image's probe p_b, B × m, in float64. */
+  readonly products: Float64Array;
 }
 
 export interface Executor {
@@ -32,6 +45,12 @@ export interface Executor {
   forward(images: Float32Array, count: number): Promise<Float32Array>;
   /** Runs the forward pass recording the frozen patterns, and returns the linearization. */
   linearize(images: Float32Array, count: number): Promise<Linearization>;
+  /**
+   * The exact per-sample path in one call: f(x_b), and per image the Gram matrix of A[x_b] and A[x_b]·p_b
+   * for a probe p_b (the image, or the image minus a centre), `count` × n like `images`. RPR needs
+   * nothing else of A (linalg/gram-svd.ts), so an engine may keep the m × n Jacobians to itself.
+   */
+  gramians(images: Float32Array, count: number, probes: Float32Array): Promise<Gramians>;
   /** Number of forward/adjoint network passes made so far (tests count them to prove a cache hit). */
   readonly passes: number;
   dispose(): void;

@@ -2,7 +2,8 @@
 /**
  * The ONNX Runtime engine against two independent references on every architecture of the core's
  * tests: TF.js running the same IR (forward, A v, Aᵀu, c[x], per-sample RPR) and tf.grad on the
- * original TF.js model (A[x] row by row). Its own adjoint must pass the adjoint test, and its max-pool
+ * original TF.js model (A[x] row by row), and the fused exact path (Gram matrices and probe products)
+ * against the same reductions of those Jacobians. Its own adjoint must pass the adjoint test, and its max-pool
  * switches must follow the first-maximum rule on a real digit whose flat background makes ties common.
  */
 import { scorePerSample } from '../../src/metrics/per-sample.js';
@@ -91,6 +92,37 @@ describe.each(CASES)('$name on ONNX Runtime', (arch) => {
     ref.dispose();
   });
 
+  it('fuses the exact path: outputs, Gram matrices A·Aᵀ and probe products A·p equal those of the TF.js Jacobians', async () => {
+    const count = 3;
+    const n = sizeOf(ir.inputShape);
+    const m = ir.outputSize;
+    const x = randomImages(ir.inputShape, count, 27);
+    const probes = randomImages(ir.inputShape, count, 28);
+    const before = onnx.passes;
+    const got = await onnx.gramians(x, count, probes);
+    expect(onnx.passes - before).toBe(count * (1 + m));
+    const ref = await reference.linearize(x, count);
+    const jac = await ref.jacobians();
+    expect(relativeError(got.outputs, ref.outputs)).toBeLessThan(TOLERANCE);
+    const gram = new Float64Array(count * m * m);
+    const products = new Float64Array(count * m);
+    for (let b = 0; b < count; b++) {
+      const row = (i: number) => (b * m + i) * n;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < m; j++) gram[(b * m + i) * m + j] = dot(jac, jac, row(i), row(j), n);
+        products[b * m + i] = dot(jac, probes, row(i), b * n, n);
+      }
+    }
+    expect(got.gram).toBeInstanceOf(Float64Array);
+    expect(relativeError(got.gram, gram)).toBeLessThan(TOLERANCE);
+    expect(relativeError(got.products, products)).toBeLessThan(TOLERANCE);
+    ref.dispose();
+    // The TF.js executor's own (unfused) gramians reduce the same Jacobians in JavaScript.
+    const unfused = await reference.gramians(x, count, probes);
+    expect(relativeError(unfused.gram, gram)).toBeLessThan(1e-12);
+    expect(relativeError(unfused.products, products)).toBeLessThan(1e-12);
+  });
+
   it('gives the per-image operator: A v and Aᵀu equal the TF.js executor and pass the adjoint test', async () => {
     const n = sizeOf(ir.inputShape);
     const m = ir.outputSize;
@@ -146,7 +178,7 @@ function tieProneCnn(): tfl.LayersModel {
 }
 
 describe('max-pool switches on a real digit', () => {
-  it('route Aᵀu like tf.grad (the first maximum of each window wins ties)', async () => {
+  it('route Aᵀu like tf.grad (the first maximum of each window wins ties), in the fused Gram graph too', async () => {
     await initBackend('cpu');
     const model = tieProneCnn();
     const ex = await OnnxExecutor.create(layersModelToIR(model));
@@ -157,6 +189,11 @@ describe('max-pool switches on a real digit', () => {
       lin.dispose();
       const grad = autogradVjps(model, digit.pixels, [28, 28, 1], unitRows(10), 10);
       expect(relativeError(jac, grad)).toBeLessThan(1e-5);
+      const fused = await ex.gramians(digit.pixels, 1, digit.pixels);
+      for (let i = 0; i < 10; i++) {
+        for (let j = 0; j < 10; j++) expect(Math.abs(fused.gram[i * 10 + j]! - dot(grad, grad, i * 784, j * 784, 784))).toBeLessThan(1e-5 * fused.gram[0]!);
+        expect(Math.abs(fused.products[i]! - dot(grad, digit.pixels, i * 784, 0, 784))).toBeLessThan(1e-5 * Math.sqrt(fused.gram[i * 11]! * 784));
+      }
     }
     ex.dispose();
   });

@@ -18,12 +18,17 @@ import type { PreparedNode } from './prepared-node.js';
 export const FORWARD_INPUT = 'x';
 export const FORWARD_OUTPUT = 'y';
 
-export function emitForward(ir: ModelIR, prepared: readonly PreparedNode[], record: boolean): Uint8Array {
-  const b = new GraphBuilder(record ? 'forward_recording' : 'forward');
-  const ctx: EmitContext = { b, ir, prepared };
+/** The network's output in graph layout, and with `record` every pattern's value by its spec name. */
+export interface ForwardValues {
+  readonly output: string;
+  readonly patterns: ReadonlyMap<string, string>;
+}
+
+/** The forward pass of images `x` (graph layout) emitted into ctx.b. */
+export function forwardValues(ctx: EmitContext, x: string, record: boolean): ForwardValues {
+  const { b, ir, prepared } = ctx;
   const values: string[] = new Array<string>(ir.nodes.length);
-  const x = b.input(FORWARD_INPUT, 'float32', ['batch', ...ir.inputShape]);
-  values[0] = toGraphOrder(b, x, ir.inputShape);
+  values[0] = x;
   // Pattern values by graph output name; activations evaluated, for the pool that absorbs one.
   const patterns = new Map<string, string>();
   const specs = record ? patternSpecs(ir) : [];
@@ -67,7 +72,14 @@ export function emitForward(ir: ModelIR, prepared: readonly PreparedNode[], reco
         values[i] = linearNode(ctx, i, inputs, true);
     }
   }
-  b.output(toIrOrder(b, values[ir.output]!, ir.nodes[ir.output]!.shape), FORWARD_OUTPUT);
-  for (const spec of specs) b.output(patterns.get(spec.name)!, spec.name, spec.elem);
+  return { output: values[ir.output]!, patterns };
+}
+
+export function emitForward(ir: ModelIR, prepared: readonly PreparedNode[], record: boolean): Uint8Array {
+  const b = new GraphBuilder(record ? 'forward_recording' : 'forward');
+  const x = b.input(FORWARD_INPUT, 'float32', ['batch', ...ir.inputShape]);
+  const { output, patterns } = forwardValues({ b, ir, prepared }, toGraphOrder(b, x, ir.inputShape), record);
+  b.output(toIrOrder(b, output, ir.nodes[ir.output]!.shape), FORWARD_OUTPUT);
+  for (const spec of record ? patternSpecs(ir) : []) b.output(patterns.get(spec.name)!, spec.name, spec.elem);
   return b.build();
 }

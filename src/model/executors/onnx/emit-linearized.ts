@@ -176,9 +176,13 @@ function adjointNode(ctx: EmitContext, patterns: LinearPatterns, i: number, g: s
 }
 
 export function emitAdjoint(ir: ModelIR, prepared: readonly PreparedNode[]): Uint8Array {
-  const outShape = ir.nodes[ir.output]!.shape;
-  const { b, patterns, rows } = begin(ir, 'adjoint', ADJOINT_INPUT, outShape);
-  const ctx: EmitContext = { b, ir, prepared };
+  const { b, patterns, rows } = begin(ir, 'adjoint', ADJOINT_INPUT, ir.nodes[ir.output]!.shape);
+  return finish(b, patterns, adjointValues({ b, ir, prepared }, patterns, rows), ir.inputShape, ADJOINT_OUTPUT);
+}
+
+/** Aᵀ applied to cotangent rows (graph layout of the output), emitted into ctx.b: rows in the input's graph layout. */
+export function adjointValues(ctx: EmitContext, patterns: LinearPatterns, rows: string): string {
+  const { b, ir } = ctx;
   const grads: (string | undefined)[] = new Array<string | undefined>(ir.nodes.length);
   grads[ir.output] = rows;
   for (let i = ir.output; i >= 1; i--) {
@@ -192,5 +196,5 @@ export function emitAdjoint(ir: ModelIR, prepared: readonly PreparedNode[]): Uin
     });
   }
   if (grads[0] === undefined) throw errors.internal('the network output does not depend on its input');
-  return finish(b, patterns, grads[0], ir.inputShape, ADJOINT_OUTPUT);
+  return grads[0];
 }

@@ -13,9 +13,9 @@ export type Attrs = Readonly<Record<string, AttrValue | undefined>>;
 /** A graph input/output dimension: a size, or a name for a dimension known only at run time. */
 export type Dim = number | string;
 
-export type ElemType = 'float32' | 'int64';
+export type ElemType = 'float32' | 'float64' | 'int64';
 
-const ELEM: Record<ElemType, number> = { float32: DataType.float, int64: DataType.int64 };
+const ELEM: Record<ElemType, number> = { float32: DataType.float, float64: DataType.double, int64: DataType.int64 };
 
 const AttrType = onnx.AttributeProto.AttributeType;
 

@@ -18,14 +18,19 @@ export class LinearPatterns {
   readonly #groupShape: string;
   readonly #shapes = new Map<string, string>();
   readonly #views = new Map<string, string>();
+  readonly #recorded: ReadonlyMap<string, string> | null;
 
-  /** Declares every pattern as a graph input; `groupShape` is the int64 [B, r] of the graph's rows. */
-  constructor(b: GraphBuilder, ir: ModelIR, groupShape: string) {
+  /**
+   * Declares every pattern as a graph input, or with `recorded` (pattern values by spec name) takes them
+   * from the recording pass emitted into the same graph. `groupShape` is the int64 [B, r] of the rows.
+   */
+  constructor(b: GraphBuilder, ir: ModelIR, groupShape: string, recorded: ReadonlyMap<string, string> | null = null) {
     this.#b = b;
     this.#groupShape = groupShape;
+    this.#recorded = recorded;
     for (const spec of patternSpecs(ir)) {
       (spec.kind === 'switchScale' ? this.#switchScales : this.#specs).set(spec.node, spec);
-      b.input(spec.name, spec.elem, ['batch', ...spec.dims]);
+      if (!recorded) b.input(spec.name, spec.elem, ['batch', ...spec.dims]);
     }
   }
 
@@ -62,7 +67,7 @@ export class LinearPatterns {
   view(spec: PatternSpec): string {
     let v = this.#views.get(spec.name);
     if (!v) {
-      v = this.#b.op('Unsqueeze', [spec.name, this.#b.int64s([1])]);
+      v = this.#b.op('Unsqueeze', [this.#recorded?.get(spec.name) ?? spec.name, this.#b.int64s([1])]);
       this.#views.set(spec.name, v);
     }
     return v;

@@ -5,12 +5,13 @@
  */
 import type { ModelIR } from '../../ir.js';
 import { emitForward } from './emit-forward.js';
+import { emitGram } from './emit-gram.js';
 import { emitAdjoint, emitFrozen } from './emit-linearized.js';
 import type { OrtModule, OrtSession } from './ort-runtime.js';
 import { prepareNodes } from './prepared-node.js';
 import type { PreparedNode } from './prepared-node.js';
 
-export type GraphKind = 'forward' | 'record' | 'frozen' | 'frozen-affine' | 'adjoint';
+export type GraphKind = 'forward' | 'record' | 'frozen' | 'frozen-affine' | 'adjoint' | 'gram';
 
 export interface SessionOptions {
   /** Threads one operator may use. @defaultValue the machine's core count (onnxruntime's default) */
@@ -53,6 +54,8 @@ export class NetworkSessions {
         return emitFrozen(ir, prepared, true);
       case 'adjoint':
         return emitAdjoint(ir, prepared);
+      case 'gram':
+        return emitGram(ir, prepared);
     }
   }
 

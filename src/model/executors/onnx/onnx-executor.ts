@@ -6,10 +6,11 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import type { LinearOperator } from '../../../linalg/operator.js';
-import type { Executor, Linearization } from '../../executor.js';
+import type { Executor, Gramians, Linearization } from '../../executor.js';
 import type { ModelIR } from '../../ir.js';
 import { sizeOf } from '../../ir.js';
 import { FORWARD_INPUT, FORWARD_OUTPUT } from './emit-forward.js';
+import { GRAM_OUTPUT, GRAM_PROBES, PRODUCTS_OUTPUT } from './emit-gram.js';
 import { ADJOINT_INPUT, ADJOINT_OUTPUT, FROZEN_INPUT, FROZEN_OUTPUT } from './emit-linearized.js';
 import type { GraphKind, NetworkSessions, SessionOptions } from './network-sessions.js';
 import { acquireSessions, releaseSessions } from './network-sessions.js';
@@ -94,6 +95,18 @@ export class OnnxExecutor implements Executor {
     this.#passes += count;
     const patterns = this.#specs.map((s) => out[s.name]!.data as PatternData);
     return this.#linearization(patterns, count, out[FORWARD_OUTPUT]!.data as Float32Array);
+  }
+
+  /** One run of the fused graph (emit-gram.ts): the recording pass, the m adjoints, the reductions. */
+  async gramians(images: Float32Array, count: number, probes: Float32Array): Promise<Gramians> {
+    const dims = [count, ...this.ir.inputShape];
+    const out = await this.#run('gram', { [FORWARD_INPUT]: this.#tensor(images, dims), [GRAM_PROBES]: this.#tensor(probes, dims) });
+    this.#passes += count * (1 + this.ir.outputSize);
+    return {
+      outputs: out[FORWARD_OUTPUT]!.data as Float32Array,
+      gram: out[GRAM_OUTPUT]!.data as Float64Array,
+      products: out[PRODUCTS_OUTPUT]!.data as Float64Array,
+    };
   }
 
   /** Runs a linear graph on `rows` vectors per image for `count` images, with those images' patterns. */

@@ -3,7 +3,8 @@
  * built by one batched adjoint pass of unit cotangents.
  */
 import type { LinearOperator } from '../../../linalg/operator.js';
-import type { Executor, Linearization } from '../../executor.js';
+import type { Executor, Gramians, Linearization } from '../../executor.js';
+import { gramiansFromJacobians } from '../../gramians-from-jacobians.js';
 import type { ModelIR } from '../../ir.js';
 import { sizeOf } from '../../ir.js';
 import { tf } from '../../tf-runtime.js';
@@ -62,6 +63,15 @@ export class TfjsExecutor implements Executor {
     const outputs = (await result.output.data()) as Float32Array;
     result.output.dispose();
     return this.#linearization(result.patterns!, count, outputs);
+  }
+
+  async gramians(images: Float32Array, count: number, probes: Float32Array): Promise<Gramians> {
+    const lin = await this.linearize(images, count);
+    try {
+      return gramiansFromJacobians(lin.outputs, await lin.jacobians(), count, this.ir.outputSize, sizeOf(this.ir.inputShape), probes);
+    } finally {
+      lin.dispose();
+    }
   }
 
   #linearization(patterns: Patterns, count: number, outputs: Float32Array): Linearization {
