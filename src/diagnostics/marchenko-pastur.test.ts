@@ -100,9 +100,30 @@ describe('esd + fitMarchenkoPastur', () => {
     }
     const fit = fitMarchenkoPastur(esdFromSingularValues(singularValuesOf(m, n, spiked), m, n));
     expect(fit.spikes).toBe(3);
+    expect(fit.eigenvaluesAboveLambdaPlus).toBe(3);
     expect(fit.bulkSize).toBe(m - 3);
     expect(Math.abs(fit.sigma2 / (sigma * sigma) - 1)).toBeLessThan(0.05);
     expect(fit.sigma2MaxPinned).toBeGreaterThan(fit.sigma2 * 2);
+  });
+
+  it('counts a weak spike between λ+ and the Tracy–Widom threshold above λ+ but not as a spike', () => {
+    const base = singularValuesOf(m, n, w).sort((a, b) => b - a);
+    const lambdaPlus = fitMarchenkoPastur(esdFromSingularValues(base, m, n)).lambdaPlus;
+    // Three strong planted eigenvalues (≈ 4λ+) and a weak one replace the smallest. The weak one is placed
+    // from the fit with it in the bulk: moving it within the bulk's top leaves the bulk median, so the fit, unchanged.
+    const strong = [4, 4.5, 5].map((f) => Math.sqrt(f * lambdaPlus * n));
+    const withWeak = (lambda: number) => esdFromSingularValues([...strong, Math.sqrt(lambda * n), ...base.slice(0, m - 4)], m, n);
+    const first = fitMarchenkoPastur(withWeak(lambdaPlus));
+    const weak = (first.lambdaPlus + first.spikeThreshold) / 2;
+    const fit = fitMarchenkoPastur(withWeak(weak));
+    // The noise alone stays under λ+ here, and the weak eigenvalue lies between the two thresholds.
+    expect(base[0]! ** 2 / n).toBeLessThan(fit.lambdaPlus);
+    expect(weak).toBeGreaterThan(fit.lambdaPlus);
+    expect(weak).toBeLessThan(fit.spikeThreshold);
+    expect(fit.lambdaPlus).toBeCloseTo(fit.sigma2 * (1 + Math.sqrt(m / n)) ** 2, 12);
+    expect(fit.sigma2).toBe(first.sigma2);
+    expect(fit.eigenvaluesAboveLambdaPlus).toBe(4);
+    expect(fit.spikes).toBe(3);
   });
 
   it('histogram is a density and the MP curve spans the support', () => {

@@ -8,8 +8,11 @@
  * bias it (DeepDataProfiler instead pins λ+ to λ_max, which overestimates s² whenever a tail exists; that
  * value is reported too, as `sigma2MaxPinned`, for comparison).
  *
- * Spikes are eigenvalues above λ+ plus a Tracy–Widom margin: for an M × N Gaussian matrix, the largest
- * eigenvalue of W Wᵀ is ≈ μ + t·σ_TW with μ = (√(N−1) + √M)², σ_TW = (√(N−1) + √M)(1/√(N−1) + 1/√M)^{1/3}
+ * Two counts are reported. `eigenvaluesAboveLambdaPlus` is the plain count above the fitted edge λ+ (what
+ * the ESD plot shows: the bars right of the dashed edge). `spikes` counts only those above λ+ plus a Tracy–Widom
+ * margin, because the largest eigenvalues of a pure random matrix of finite size fluctuate around λ+ on
+ * the Tracy–Widom scale and often land past it. For an M × N Gaussian matrix, the largest eigenvalue of
+ * W Wᵀ is ≈ μ + t·σ_TW with μ = (√(N−1) + √M)², σ_TW = (√(N−1) + √M)(1/√(N−1) + 1/√M)^{1/3}
  * (Johnstone 2001, Ann. Statist. 29(2), Thm 1.1), t a TW₁ quantile; default t = 2.0234, its 99th
  * percentile. So the threshold is s²·(μ + t·σ_TW)/N, slightly above λ+ and shrinking towards it as N grows.
  */
@@ -29,7 +32,10 @@ export interface MpFit {
   readonly lambdaPlus: number;
   /** λ+ plus the Tracy–Widom margin: eigenvalues above it are spikes. */
   readonly spikeThreshold: number;
+  /** Eigenvalues above `spikeThreshold` (λ+ plus the Tracy–Widom margin): learned structure, not noise. */
   readonly spikes: number;
+  /** Eigenvalues above λ+ itself, margin or not (≥ `spikes`). */
+  readonly eigenvaluesAboveLambdaPlus: number;
   /** Number of eigenvalues in the bulk (all minus spikes). */
   readonly bulkSize: number;
   readonly method: 'bulk-median';
@@ -163,6 +169,7 @@ export function fitMarchenkoPastur(esd: Esd, options: MpFitOptions = {}): MpFit 
     lambdaPlus: hi,
     spikeThreshold: sigma2 * edgeFactor,
     spikes,
+    eigenvaluesAboveLambdaPlus: ascending.filter((l) => l > hi).length,
     bulkSize: total - spikes,
     method: 'bulk-median',
   };
