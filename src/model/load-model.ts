@@ -69,8 +69,11 @@ export async function readModelMetadata(path: string): Promise<ModelMetadata | n
   return readMetadata(isOnnxPath(path) ? resolve(path) : (await readModelJson(path)).path);
 }
 
-/** The executor of an IR on the chosen engine; `auto` takes ONNX Runtime when onnxruntime-node loads. */
-async function createExecutor(ir: ModelIR, options: LoadModelOptions): Promise<Executor> {
+/**
+ * The executor of an IR on the chosen engine; `auto` takes ONNX Runtime when onnxruntime-node loads.
+ * Exported for IRs derived from a loaded model (a sub-network): pass the loaded model's `engine` to run them alike.
+ */
+export async function createExecutor(ir: ModelIR, options: LoadModelOptions): Promise<Executor> {
   const engine = options.engine ?? 'auto';
   if (!isEngineChoice(engine)) throw errors.unknownName('engine', String(engine), ENGINE_CHOICES);
   if (engine === 'onnxruntime' || (engine === 'auto' && (await tryLoadOrt()) !== null)) return OnnxExecutor.create(ir);
