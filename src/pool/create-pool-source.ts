@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { RprError, errors } from '../errors/index.js';
 import { createDirectorySource, type DirectorySourceOptions } from './directory-source.js';
 import { createManifestSource, type ManifestSourceOptions } from './manifest-source.js';
@@ -70,6 +70,14 @@ export function registerPoolSourceKind(kind: PoolSourceKind): void {
 /** The names of the kinds `createPoolSource` knows, in detection order. */
 export function poolSourceKindNames(): string[] {
   return [...kinds.keys()];
+}
+
+/**
+ * A pool spec made absolute against `baseDir` when it is a path; a spec that names its kind or scheme
+ * (`label-studio:12`, `manifest:list.txt`, `https://…`) is left as written.
+ */
+export function resolvePoolSpec(baseDir: string, spec: string): string {
+  return /^[a-z][a-z0-9+.-]+:/i.test(spec) ? spec : resolve(baseDir, spec);
 }
 
 /**

@@ -137,6 +137,23 @@ function normalize(data: Uint8Array, from: number, pre: Preprocessing): Float32A
   return out;
 }
 
+/**
+ * The inverse of the normalization: HWC float32 network input back to 8-bit pixel values,
+ * v = (x · std[c] + mean[c]) / scale, rounded and clamped to 0..255 (for showing what the model saw).
+ */
+export function denormalize(pixels: Float32Array, pre: Preprocessing): Uint8Array {
+  const channels = pre.channels;
+  const mean = perChannel(pre.mean, channels);
+  const std = perChannel(pre.std, channels);
+  const out = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) {
+    const c = i % channels;
+    const v = pre.scale === 0 ? 0 : ((pixels[i] as number) * (std[c] as number) + (mean[c] as number)) / pre.scale;
+    out[i] = Math.min(255, Math.max(0, Math.round(v)));
+  }
+  return out;
+}
+
 /** libvips messages can span lines and repeat; keep each distinct line once. */
 function oneLine(error: unknown): string {
   const lines = [...new Set(errorMessage(error).split('\n').map((line) => line.trim()).filter((line) => line !== ''))];
