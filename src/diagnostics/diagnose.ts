@@ -1,7 +1,8 @@
 /**
  * Assembles a diagnostics report from what the caller has: always the model IR (weight spectra),
- * optionally labeled evaluation records (class imbalance) and forward functions of checkpoints with
- * probe images (spectral gain). The CLI's `diagnose` command gathers those and calls this.
+ * optionally labeled evaluation records (class imbalance), forward functions of checkpoints with
+ * probe images (spectral gain), and pool images with a way to run sub-networks (SVD neurons). The
+ * CLI's `diagnose` command gathers those and calls this.
  */
 import { RprError } from '../errors/index.js';
 import type { IRNode, ModelIR } from '../model/ir.js';
@@ -21,6 +22,7 @@ import {
   type LayerReport,
   type OperatorSpectrumReport,
 } from './report.js';
+import { svdNeuronsReport, type SvdNeuronsOptions } from './svd-neurons-report.js';
 
 export interface DiagnoseOptions {
   /** Per-image RPR/LPR with true labels: enables the class-imbalance section. */
@@ -40,6 +42,8 @@ export interface DiagnoseOptions {
    * SVDs per layer, so it is off by default.
    */
   readonly operatorSpectrum?: boolean | { readonly topK?: number };
+  /** Pool images and a runner of sub-networks: enables the SVD-neurons section. */
+  readonly svdNeurons?: SvdNeuronsOptions;
   readonly layers?: LayerAnalysisOptions;
 }
 
@@ -104,6 +108,7 @@ export async function diagnose(ir: ModelIR, options: DiagnoseOptions = {}): Prom
     model: modelReport(layers),
     classImbalance: options.evalRecords ? classImbalanceSection(options.evalRecords, options) : null,
     gain,
+    svdNeurons: options.svdNeurons ? await svdNeuronsReport(ir, options.svdNeurons) : null,
     notes,
   };
 }

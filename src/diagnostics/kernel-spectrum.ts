@@ -26,6 +26,7 @@ export interface LayerSpectrum {
 }
 
 export interface LayerSvd {
+  readonly kind: WeightLayerKind;
   readonly singularValues: readonly number[];
   /** Unit vectors in output-channel space (length = output channels), in the order of the values. */
   readonly leftSingularVectors: readonly Float64Array[];
@@ -46,6 +47,7 @@ function decompose(unfolded: UnfoldedKernel, withLeft: boolean): LayerSvd {
   }
   pairs.sort((a, b) => b.value - a.value);
   return {
+    kind: unfolded.kind,
     singularValues: pairs.map((p) => p.value),
     leftSingularVectors: withLeft ? pairs.map((p) => p.vector!) : [],
   };

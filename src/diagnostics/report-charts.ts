@@ -1,6 +1,7 @@
 /**
  * Vega-Lite specs for the report's plots, all data inline: the ESD of a layer with its
- * Marchenko–Pastur fit, α per layer, RPR/LPR per class, gain curves and the gain trend.
+ * Marchenko–Pastur fit, α per layer, RPR/LPR per class, gain curves, the gain trend, and the
+ * excitation of a layer's SVD neurons over the pool.
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ClassImbalanceReport, ImbalanceMetric } from './class-imbalance.js';
@@ -8,6 +9,7 @@ import { esdFromSingularValues, esdHistogram } from './esd.js';
 import type { GainOverCheckpoints } from './gain.js';
 import { mpCurve } from './marchenko-pastur.js';
 import type { LayerReport } from './report.js';
+import type { SvdNeuronsLayer } from './svd-neurons-report.js';
 
 const BAR = '#4c78a8';
 const FIT = '#f58518';
@@ -31,13 +33,16 @@ export function esdChartSpec(layer: LayerReport): TopLevelSpec {
   return {
     width: 360,
     height: 180,
-    title: { text: `${layer.name} (${layer.className})`, subtitle: `ESD, λ = σ²/N; MP fit s² = ${layer.mp.sigma2.toPrecision(3)}, ${layer.mp.spikes} spike(s)` },
+    title: {
+      text: `${layer.name} (${layer.className})`,
+      subtitle: `MP s² = ${layer.mp.sigma2.toPrecision(3)}; ${layer.mp.eigenvaluesAboveLambdaPlus} above λ+, ${layer.mp.spikes} spike(s)`,
+    },
     layer: [
       {
         data: { values: bins },
         mark: { type: 'rect', color: BAR, opacity: 0.8 },
         encoding: {
-          x: { field: 'x0', type: 'quantitative', title: 'eigenvalue λ' },
+          x: { field: 'x0', type: 'quantitative', title: 'eigenvalue λ = σ²/N' },
           x2: { field: 'x1' },
           y: { field: 'density', ...y },
         },
@@ -106,10 +111,36 @@ export function classChartSpec(report: ClassImbalanceReport, metric: ImbalanceMe
           x,
           y: { field: 'q1', type: 'quantitative' },
           y2: { field: 'q3' },
-          color: { field: 'status', type: 'nominal', scale: { domain: ['under-represented', 'not flagged'], range: [FLAG, BAR] } },
+          color: {
+            field: 'status',
+            type: 'nominal',
+            scale: { domain: ['under-represented', 'not flagged'], range: [FLAG, BAR] },
+            legend: { orient: 'top', title: null },
+          },
         },
       },
       { mark: { type: 'tick', color: 'black', thickness: 2, size: 18 }, encoding: { x, y: { field: 'median', type: 'quantitative' } } },
+    ],
+  };
+}
+
+/**
+ * Per singular direction of one layer: the pool's excitation as quartile box, min–max line and median
+ * tick, and the listed top images as red points, so a reader sees whether they stand out.
+ */
+export function svdNeuronChartSpec(layer: SvdNeuronsLayer): TopLevelSpec {
+  const boxes = layer.directions.map((d) => ({ direction: d.direction, ...d.summary }));
+  const tops = layer.directions.flatMap((d) => d.top.map((t) => ({ direction: d.direction, activation: t.activation, uri: t.uri })));
+  const x = { field: 'direction', type: 'ordinal' as const, sort: null, title: 'direction (0 = largest σ)', axis: { labelAngle: 0 } };
+  const y = { type: 'quantitative' as const, title: 'excitation (mean |uᵀy|)' };
+  return {
+    width: Math.max(160, 36 * boxes.length),
+    height: 180,
+    layer: [
+      { data: { values: boxes }, mark: { type: 'rule', color: '#666' }, encoding: { x, y: { field: 'min', ...y }, y2: { field: 'max' } } },
+      { data: { values: boxes }, mark: { type: 'bar', size: 18, color: BAR, opacity: 0.7 }, encoding: { x, y: { field: 'q1', ...y }, y2: { field: 'q3' } } },
+      { data: { values: boxes }, mark: { type: 'tick', color: 'black', thickness: 2, size: 18 }, encoding: { x, y: { field: 'median', ...y } } },
+      { data: { values: tops }, mark: { type: 'point', color: FLAG, filled: true, size: 30 }, encoding: { x, y: { field: 'activation', ...y } } },
     ],
   };
 }

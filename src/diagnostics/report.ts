@@ -9,6 +9,7 @@ import type { GainOverCheckpoints } from './gain.js';
 import type { LayerSpectrum } from './kernel-spectrum.js';
 import { fitMarchenkoPastur, type MpFit, type MpFitOptions } from './marchenko-pastur.js';
 import { fitPowerLaw, type PowerLawFit, type PowerLawOptions } from './power-law.js';
+import type { SvdNeuronsReport } from './svd-neurons-report.js';
 
 export const REPORT_FORMAT_VERSION = 1;
 
@@ -62,6 +63,8 @@ export interface DiagnosticsReport {
   readonly model: ModelReport;
   readonly classImbalance: ClassImbalanceReport | null;
   readonly gain: GainOverCheckpoints | null;
+  /** Pool images that excite each leading singular direction of each weight layer; null without a pool. */
+  readonly svdNeurons: SvdNeuronsReport | null;
   /** Things left out and why (for example, strided layers without an operator spectrum). */
   readonly notes: readonly string[];
 }

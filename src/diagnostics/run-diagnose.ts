@@ -1,19 +1,22 @@
 /**
  * `rpr-select diagnose` as a library call: loads the model, scores a labeled evaluation set for RPR/LPR
- * per class, measures spectral gain over checkpoints, and writes report.json and report.html.
+ * per class, measures spectral gain over checkpoints, ranks pool images by the SVD neurons they excite,
+ * and writes report.json and report.html.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RprError } from '../errors/index.js';
 import { modelPreprocessing, perSampleBatchSize } from '../metrics/index.js';
 import type { LoadedModel } from '../model/load-model.js';
-import { loadModel } from '../model/load-model.js';
+import { createExecutor, loadModel } from '../model/load-model.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
-import { loadLabeledSet } from '../pool/index.js';
+import { collectSamples, createPoolSource, decodeImage, encodeDigitPng, encodeSamplePng, loadLabeledSet, mnistPart } from '../pool/index.js';
+import type { PoolSource, Preprocessing, Sample } from '../pool/types.js';
 import { classImbalanceRecords } from './class-imbalance-records.js';
 import type { EvalRecord } from './class-imbalance.js';
 import { diagnose } from './diagnose.js';
 import type { GainCheckpoint } from './gain.js';
+import type { ReportAssets } from './report-html.js';
 import type { DiagnosticsReport } from './report.js';
 import { writeReport } from './write-report.js';
 
@@ -33,7 +36,22 @@ export interface RunDiagnoseOptions {
   readonly ks?: readonly number[];
   /** Evaluation images scored at most. @defaultValue 2000 */
   readonly maxEvalImages?: number;
-  /** Probe images for the gain curves, taken from the evaluation set. @defaultValue 16 */
+  /**
+   * Unlabeled images (a directory or manifest, any spec createPoolSource knows): ranked by the SVD
+   * neurons they excite, and the gain probes when there is no evaluation set.
+   */
+  readonly poolSpec?: string;
+  /** Pool images read at most. @defaultValue 1000 */
+  readonly maxPoolImages?: number;
+  /** Leading singular directions per layer in the SVD-neurons section (needs `poolSpec`). @defaultValue 8 */
+  readonly svdNeurons?: number;
+  /** Pool images listed per direction. @defaultValue 9 */
+  readonly svdNeuronImages?: number;
+  /**
+   * Probe images for the gain curves: the first of the evaluation set; without one, of the pool; without
+   * either, held-out MNIST test digits when the model takes 28×28×1 images.
+   * @defaultValue 16
+   */
   readonly probes?: number;
   readonly operatorSpectrum?: boolean;
   /** @defaultValue 'auto' */
@@ -83,6 +101,60 @@ function forwardOf(model: LoadedModel): GainCheckpoint['forward'] {
   return (batch, n) => model.executor.forward(batch, n);
 }
 
+/** Whether the model takes MNIST-shaped input, so the bundled digits can be its probes. */
+function takesMnistDigits(model: LoadedModel): boolean {
+  const [h, w, c] = model.ir.inputShape;
+  return model.ir.inputShape.length === 3 && h === 28 && w === 28 && c === 1;
+}
+
+/** Held-out MNIST test digits, encoded and decoded like any pool image so the model's preprocessing applies. */
+async function mnistProbes(count: number, pre: Preprocessing): Promise<Float32Array[]> {
+  return Promise.all(mnistPart('test').slice(0, count).map(async (d) => decodeImage(await encodeDigitPng(d), pre)));
+}
+
+interface Probes {
+  readonly pixels: Float32Array[];
+  /** Where they came from, for the report's notes. */
+  readonly source: string;
+}
+
+/**
+ * Gain probes, in order of preference: the evaluation set's images, the pool's (both the user's own
+ * data, as the gain definition intends), then MNIST digits for a 28×28×1 model. Checkpoints without any
+ * probes are a usage error; the model alone without probes just has no gain section.
+ */
+async function gainProbes(
+  model: LoadedModel,
+  pre: Preprocessing,
+  count: number,
+  from: { readonly evalSamples: readonly Sample[]; readonly poolSamples: readonly Sample[] },
+  options: RunDiagnoseOptions,
+): Promise<Probes | null> {
+  if (from.evalSamples.length > 0) return { pixels: from.evalSamples.slice(0, count).map((s) => s.pixels), source: '--eval' };
+  if (from.poolSamples.length > 0) return { pixels: from.poolSamples.slice(0, count).map((s) => s.pixels), source: '--pool' };
+  if (takesMnistDigits(model)) return { pixels: await mnistProbes(count, pre), source: 'held-out MNIST test digits (bundled)' };
+  if (options.checkpointsDir) {
+    throw new RprError(
+      'RPR_USAGE',
+      `--checkpoints needs probe images for the gain curves, and this model takes [${model.ir.inputShape.join(', ')}] images (no bundled digits fit): add --pool DIR (or --eval DIR)`,
+      { checkpoints: options.checkpointsDir },
+    );
+  }
+  return null;
+}
+
+/** Inline PNGs (data: URIs) of the images the SVD-neurons section lists, so report.html stays self-contained. */
+async function thumbnails(report: DiagnosticsReport, samples: readonly Sample[], pre: Preprocessing): Promise<Map<string, string>> {
+  const listed = new Set(report.svdNeurons?.layers.flatMap((l) => l.directions.flatMap((d) => d.top.map((t) => t.id))) ?? []);
+  const out = new Map<string, string>();
+  for (const sample of samples) {
+    if (listed.has(sample.id) && !out.has(sample.id)) {
+      out.set(sample.id, `data:image/png;base64,${(await encodeSamplePng(sample.pixels, pre)).toString('base64')}`);
+    }
+  }
+  return out;
+}
+
 export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagnoseResult> {
   const say = options.onProgress ?? (() => undefined);
   const backend = options.backend ?? 'auto';
@@ -90,7 +162,13 @@ export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagn
   if (options.evalSpec && !(await stat(options.evalSpec).catch(() => null))) {
     throw new RprError('RPR_POOL_NOT_FOUND', `evaluation set not found: ${options.evalSpec}`, { path: options.evalSpec });
   }
+  if (options.svdNeurons !== undefined && !options.poolSpec) {
+    throw new RprError('RPR_USAGE', '--svd-neurons needs --pool: the pool images are what the singular directions are ranked on', {
+      svdNeurons: options.svdNeurons,
+    });
+  }
   const checkpointPaths = options.checkpointsDir ? await checkpointDirs(options.checkpointsDir) : [];
+  const poolSource: PoolSource | null = options.poolSpec ? await createPoolSource(options.poolSpec) : null;
   const model = await loadModel(options.modelPath, { backend });
   const opened: LoadedModel[] = [model];
   try {
@@ -100,7 +178,7 @@ export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagn
     const classNames = model.metadata?.classNames ?? [];
     let evalRecords: EvalRecord[] | undefined;
     let baselineRecords: EvalRecord[] | undefined;
-    let probes: Float32Array[] = [];
+    let evalSamples: Sample[] = [];
     const baseline = options.baselinePath ? await loadBaseline(options.baselinePath, model, options.evalSpec, backend) : null;
     if (baseline) opened.push(baseline);
     if (options.evalSpec) {
@@ -117,8 +195,25 @@ export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagn
         if (baseline) baselineRecords!.push(...(await classImbalanceRecords(baseline.executor, part, labels, { ks, classNames })).records);
         say(`scored ${Math.min(i + batch, set.samples.length)} / ${set.samples.length} evaluation images`);
       }
-      probes = set.samples.slice(0, options.probes ?? 16).map((s) => s.pixels);
+      evalSamples = set.samples;
     }
+    const notes: string[] = [];
+    let poolSamples: Sample[] = [];
+    if (poolSource) {
+      say(`reading the pool ${poolSource.description}`);
+      const pool = await collectSamples(poolSource, pre, options.maxPoolImages ?? 1000);
+      if (pool.samples.length === 0) {
+        throw new RprError('RPR_POOL_EMPTY', `the pool ${poolSource.description} has no usable images`, { path: poolSource.description });
+      }
+      poolSamples = pool.samples;
+      if (pool.skipped.length > 0) {
+        const first = pool.skipped[0]!;
+        notes.push(`${pool.skipped.length} pool image(s) skipped, the first ${first.uri}: ${first.reason}`);
+      }
+    }
+    const probes = await gainProbes(model, pre, options.probes ?? 16, { evalSamples, poolSamples }, options);
+    if (probes) notes.push(`gain probes: ${probes.pixels.length} image(s) from ${probes.source}`);
+    else notes.push('no gain curves: pass --eval or --pool to give probe images');
     let checkpoints: GainCheckpoint[] = [];
     if (options.checkpointsDir) {
       for (const dir of checkpointPaths) {
@@ -129,16 +224,26 @@ export async function runDiagnose(options: RunDiagnoseOptions): Promise<RunDiagn
     } else {
       checkpoints = [{ name: 'model', forward: forwardOf(model) }];
     }
-    say('computing spectra' + (probes.length > 0 ? ' and gain curves' : ''));
+    say('computing spectra' + (probes ? ' and gain curves' : '') + (poolSamples.length > 0 ? ' and SVD neurons' : ''));
     const report = await diagnose(model.ir, {
       ...(evalRecords ? { evalRecords } : {}),
       ...(baselineRecords ? { baselineRecords } : {}),
-      ...(probes.length > 0 ? { gain: { checkpoints, probes } } : {}),
+      ...(probes ? { gain: { checkpoints, probes: probes.pixels } } : {}),
       ...(options.operatorSpectrum ? { operatorSpectrum: true } : {}),
+      ...(poolSamples.length > 0
+        ? {
+            svdNeurons: {
+              images: poolSamples.map((s) => ({ id: s.id, uri: s.uri, input: s.pixels })),
+              runnerFor: (sub) => createExecutor(sub, { engine: model.engine, backend }),
+              directions: options.svdNeurons ?? 8,
+              topN: options.svdNeuronImages ?? 9,
+            },
+          }
+        : {}),
     });
-    const withNotes: DiagnosticsReport =
-      probes.length > 0 ? report : { ...report, notes: [...report.notes, 'no gain curves: pass --eval to give probe images'] };
-    const files = await writeReport(withNotes, options.outDir);
+    const withNotes: DiagnosticsReport = { ...report, notes: [...report.notes, ...notes] };
+    const assets: ReportAssets = { thumbnails: await thumbnails(withNotes, poolSamples, pre) };
+    const files = await writeReport(withNotes, options.outDir, assets);
     return { report: withNotes, files };
   } finally {
     for (const m of opened) m.executor.dispose();

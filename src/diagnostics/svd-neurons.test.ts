@@ -20,7 +20,7 @@ describe('svdNeuronExemplars', () => {
     const result = await svdNeuronExemplars({
       leftSingularVectors: [u0, u1],
       singularValues: [4, 2],
-      images: Object.keys(plans).map((id) => ({ id, input: id })),
+      images: Object.keys(plans).map((id) => ({ id, uri: `${id}.png`, input: id })),
       preActivations: async (inputs) => {
         calls.push(inputs.length);
         return inputs.map((id) => {
@@ -36,15 +36,23 @@ describe('svdNeuronExemplars', () => {
       ['c', 'a', 'e'],
       ['d', 'b', 'e'],
     ]);
-    expect(result[0]!.top[0]!.score).toBeCloseTo(7, 5);
+    expect(result[0]!.top[0]).toEqual({ id: 'c', uri: 'c.png', activation: expect.closeTo(7, 5) as number });
+    // |u₀ᵀy| over the five images is 5, 1, 7, 0, 2.
+    expect(result[0]!.summary).toMatchObject({ n: 5, min: expect.closeTo(0, 5) as number, median: expect.closeTo(2, 5) as number, max: expect.closeTo(7, 5) as number });
     expect(result[1]!.singularValue).toBe(2);
+  });
+
+  it('refuses an empty image set', async () => {
+    await expect(
+      svdNeuronExemplars({ leftSingularVectors: [u0], images: [], preActivations: async () => [] }),
+    ).rejects.toMatchObject({ code: 'RPR_POOL_EMPTY' });
   });
 
   it('rejects pre-activations that are not whole positions of the channel count', async () => {
     await expect(
       svdNeuronExemplars({
         leftSingularVectors: [u0],
-        images: [{ id: 'x', input: 0 }],
+        images: [{ id: 'x', uri: 'x.png', input: 0 }],
         preActivations: async () => [new Float32Array(4)],
       }),
     ).rejects.toMatchObject({ code: 'RPR_INPUT_SHAPE' });

@@ -7,14 +7,25 @@
  *
  * Pre-activations come from an injected function so this module needs no engine: the executor should
  * return the conv (or dense) output before bias and activation — or with the bias, which then adds
- * the constant uᵢᵀb to every position — and before any following batch norm.
+ * the constant uᵢᵀb to every position — and before any following batch norm (model/pre-activation-ir.ts
+ * cuts a model so that any executor does exactly that).
  */
 import { RprError } from '../errors/index.js';
 import { positiveInteger } from './check-option.js';
+import { summarize, type Summary } from './summary-stats.js';
 
 export interface ExemplarImage<T> {
   readonly id: string;
+  /** Where the image came from (path or URL), for the report. */
+  readonly uri: string;
   readonly input: T;
+}
+
+export interface Exemplar {
+  readonly id: string;
+  readonly uri: string;
+  /** The image's excitation of the direction: mean over positions of |uᵢᵀy_p|. */
+  readonly activation: number;
 }
 
 export interface SvdNeuronOptions<T> {
@@ -42,10 +53,13 @@ export interface SvdNeuronOptions<T> {
 }
 
 export interface SvdNeuronExemplars {
+  /** 0 = the largest singular value's direction. */
   readonly direction: number;
   readonly singularValue: number | null;
-  /** Highest mean |uᵢᵀy_p| first. */
-  readonly top: readonly { readonly id: string; readonly score: number }[];
+  /** Highest excitation first; ties by image order. */
+  readonly top: readonly Exemplar[];
+  /** The excitation over all the images, for telling exemplars that stand out from a flat direction. */
+  readonly summary: Summary;
 }
 
 /** Mean over positions of |uᵢᵀy_p| for each of the first `k` directions. */
@@ -81,6 +95,7 @@ export async function svdNeuronExemplars<T>(options: SvdNeuronOptions<T>): Promi
   const topN = positiveInteger('SVD neurons', 'topN', options.topN ?? 9);
   const batchSize = positiveInteger('SVD neurons', 'batchSize', options.batchSize ?? 32);
   const images = options.images;
+  if (images.length === 0) throw new RprError('RPR_POOL_EMPTY', 'SVD neurons: no images to rank; give a pool with at least one usable image');
   const scores = Array.from({ length: k }, () => new Float64Array(images.length));
   for (let start = 0; start < images.length; start += batchSize) {
     const batch = images.slice(start, start + batchSize);
@@ -102,7 +117,8 @@ export async function svdNeuronExemplars<T>(options: SvdNeuronOptions<T>): Promi
     return {
       direction,
       singularValue: options.singularValues?.[direction] ?? null,
-      top: order.map((i) => ({ id: images[i]!.id, score: s[i]! })),
+      top: order.map((i) => ({ id: images[i]!.id, uri: images[i]!.uri, activation: s[i]! })),
+      summary: summarize([...s])!,
     };
   });
 }

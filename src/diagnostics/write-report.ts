@@ -2,13 +2,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RprError } from '../errors/index.js';
-import { renderReportHtml } from './report-html.js';
+import { renderReportHtml, type ReportAssets } from './report-html.js';
 import type { DiagnosticsReport } from './report.js';
 
-export async function writeReport(report: DiagnosticsReport, outDir: string): Promise<{ json: string; html: string }> {
+export async function writeReport(report: DiagnosticsReport, outDir: string, assets: ReportAssets = {}): Promise<{ json: string; html: string }> {
   const json = join(outDir, 'report.json');
   const html = join(outDir, 'report.html');
-  const page = await renderReportHtml(report);
+  const page = await renderReportHtml(report, assets);
   try {
     await mkdir(outDir, { recursive: true });
     await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
