@@ -14,8 +14,15 @@
 #   LS_DOCUMENT_ROOT  root for /data/local-files/?d=... URLs (default /)
 #   LS_START_TIMEOUT  seconds to wait for /health (default 300)
 #   LS_STATE_DIR      pid/state/log files (default ${XDG_RUNTIME_DIR:-/tmp}/rpr-select-label-studio-$UID)
+#   LS_ACCESS_TOKEN_LIFETIME_S  seconds an access token lives, the short-lived token a personal access
+#                     token is exchanged for (default: the server's own, 300). A short one (the tests use 30)
+#                     lets the integration tests see a token really expire; it applies to the server this
+#                     start launches, through a settings module written under LS_STATE_DIR.
 #   LABEL_STUDIO_USERNAME / LABEL_STUDIO_PASSWORD  the account created on first boot
 #                     (default rpr@example.com / rpr-select-password)
+#
+# Besides URL and keys, start prints LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S: the lifetime the server's access
+# tokens really have, read from one it issued.
 set -euo pipefail
 
 LS_VERSION="${LS_VERSION:-1.23.2}"
@@ -28,6 +35,8 @@ LS_STATE_DIR="${LS_STATE_DIR:-${XDG_RUNTIME_DIR:-/tmp}/rpr-select-label-studio-$
 LS_USERNAME="${LABEL_STUDIO_USERNAME:-rpr@example.com}"
 LS_PASSWORD="${LABEL_STUDIO_PASSWORD:-rpr-select-password}"
 STATE_FILE="$LS_STATE_DIR/state.env"
+SETTINGS_DIR="$LS_STATE_DIR/settings"
+SETTINGS_MODULE=rpr_label_studio_settings
 LOG_FILE="$LS_STATE_DIR/label-studio.log"
 
 log() { printf '[label-studio.sh] %s\n' "$*" >&2; }
@@ -81,6 +90,40 @@ with urllib.request.urlopen(req, timeout=30) as r:
 PY
 }
 
+# Label Studio's own settings with SimpleJWT's ACCESS_TOKEN_LIFETIME replaced (LS 1.23 leaves SIMPLE_JWT unset,
+# so SimpleJWT's 5-minute default applies; label_studio/server.py only setdefaults DJANGO_SETTINGS_MODULE).
+# While LS's settings module runs it reads django.conf.settings (Sentry's setup), which Django answers by
+# importing the module DJANGO_SETTINGS_MODULE names: that must be LS's own, not this half-imported one.
+write_settings() {
+  local seconds=$1
+  mkdir -p "$SETTINGS_DIR"
+  cat >"$SETTINGS_DIR/$SETTINGS_MODULE.py" <<PY
+# Written by scripts/label-studio.sh for LS_ACCESS_TOKEN_LIFETIME_S=$seconds.
+import os
+from datetime import timedelta
+
+os.environ['DJANGO_SETTINGS_MODULE'] = 'label_studio.core.settings.label_studio'
+from label_studio.core.settings.label_studio import *  # noqa: E402,F401,F403
+
+os.environ['DJANGO_SETTINGS_MODULE'] = __name__
+SIMPLE_JWT = {**globals().get('SIMPLE_JWT', {}), 'ACCESS_TOKEN_LIFETIME': timedelta(seconds=$seconds)}
+PY
+}
+
+# exp − iat of an access token the server issues for the PAT.
+access_token_lifetime() {
+  "$LS_VENV/bin/python" - "$LABEL_STUDIO_URL/api/token/refresh/" "$LABEL_STUDIO_PAT" <<'PY'
+import base64, json, sys, urllib.request
+url, pat = sys.argv[1:3]
+req = urllib.request.Request(url, method="POST", data=json.dumps({"refresh": pat}).encode(), headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=30) as r:
+    access = json.load(r)["access"]
+payload = access.split(".")[1]
+claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+print(claims["exp"] - claims["iat"])
+PY
+}
+
 wait_healthy() {
   local deadline=$((SECONDS + LS_START_TIMEOUT))
   until "$LS_VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' \
@@ -98,17 +141,28 @@ print_env() {
   printf 'LABEL_STUDIO_PID=%q\n' "$LABEL_STUDIO_PID"
   printf 'LABEL_STUDIO_DATA_DIR=%q\n' "$LABEL_STUDIO_DATA_DIR"
   printf 'LABEL_STUDIO_DOCUMENT_ROOT=%q\n' "$LABEL_STUDIO_DOCUMENT_ROOT"
-  printf 'export LABEL_STUDIO_URL LABEL_STUDIO_API_KEY LABEL_STUDIO_PAT LABEL_STUDIO_PID LABEL_STUDIO_DATA_DIR LABEL_STUDIO_DOCUMENT_ROOT\n'
+  printf 'LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S=%q\n' "$LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S"
+  printf 'export LABEL_STUDIO_URL LABEL_STUDIO_API_KEY LABEL_STUDIO_PAT LABEL_STUDIO_PID LABEL_STUDIO_DATA_DIR LABEL_STUDIO_DOCUMENT_ROOT LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S\n'
 }
 
 cmd_start() {
   mkdir -p "$LS_STATE_DIR"
   if is_running; then
     log "already running at $LABEL_STUDIO_URL (pid $LABEL_STUDIO_PID)"
+    if [ -n "${LS_ACCESS_TOKEN_LIFETIME_S:-}" ] && [ "$LS_ACCESS_TOKEN_LIFETIME_S" != "${LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S:-}" ]; then
+      log "warning: its access tokens live ${LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S:-an unknown number of} s, not LS_ACCESS_TOKEN_LIFETIME_S=$LS_ACCESS_TOKEN_LIFETIME_S; stop it first to change that"
+    fi
     print_env
     return
   fi
   [ -d "$LS_DOCUMENT_ROOT" ] || die "LS_DOCUMENT_ROOT=$LS_DOCUMENT_ROOT is not a directory"
+  local settings=()
+  if [ -n "${LS_ACCESS_TOKEN_LIFETIME_S:-}" ]; then
+    [[ "$LS_ACCESS_TOKEN_LIFETIME_S" =~ ^[1-9][0-9]*$ ]] \
+      || die "LS_ACCESS_TOKEN_LIFETIME_S=$LS_ACCESS_TOKEN_LIFETIME_S is not a whole number of seconds (e.g. 30)"
+    write_settings "$LS_ACCESS_TOKEN_LIFETIME_S"
+    settings=("DJANGO_SETTINGS_MODULE=$SETTINGS_MODULE" "PYTHONPATH=$SETTINGS_DIR${PYTHONPATH:+:$PYTHONPATH}")
+  fi
   ensure_installed
 
   local started=$SECONDS port
@@ -119,6 +173,7 @@ cmd_start() {
   # A planted legacy token (40 hex chars, the server's maximum) so no interactive step is needed.
   LABEL_STUDIO_API_KEY="$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')"
   LABEL_STUDIO_PAT=""
+  LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S=""
 
   # ML_BLOCK_LOCAL_IP=false and USE_DEFAULT_BANNED_SUBNETS=false: the ML backend the tests connect listens on
   # loopback, and LS refuses ML backends (and their webhooks) on reserved addresses by default. Acceptable for
@@ -132,7 +187,7 @@ cmd_start() {
   LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS=false \
   LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK=true \
   COLLECT_ANALYTICS=false \
-  setsid "$LS_VENV/bin/label-studio" start --no-browser --data-dir "$LABEL_STUDIO_DATA_DIR" \
+  env ${settings[@]+"${settings[@]}"} setsid "$LS_VENV/bin/label-studio" start --no-browser --data-dir "$LABEL_STUDIO_DATA_DIR" \
     --internal-host "$LS_HOST" --port "$port" \
     --username "$LS_USERNAME" --password "$LS_PASSWORD" \
     --user-token "$LABEL_STUDIO_API_KEY" --enable-legacy-api-token \
@@ -145,6 +200,11 @@ cmd_start() {
   # A personal access token (JWT refresh token) besides the legacy key, so both auth schemes can be used.
   LABEL_STUDIO_PAT="$(api POST /api/token/ | "$LS_VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["token"])')" \
     || die "could not create a personal access token at $LABEL_STUDIO_URL/api/token/; log: $LOG_FILE"
+  LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S="$(access_token_lifetime)" \
+    || die "could not exchange the personal access token at $LABEL_STUDIO_URL/api/token/refresh/; log: $LOG_FILE"
+  if [ -n "${LS_ACCESS_TOKEN_LIFETIME_S:-}" ] && [ "$LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S" != "$LS_ACCESS_TOKEN_LIFETIME_S" ]; then
+    die "asked for access tokens of ${LS_ACCESS_TOKEN_LIFETIME_S} s (LS_ACCESS_TOKEN_LIFETIME_S) but the server issues ${LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S} s ones: $SETTINGS_DIR/$SETTINGS_MODULE.py was not applied; log: $LOG_FILE"
+  fi
   write_state
   log "ready in $((SECONDS - started)) s"
   print_env
@@ -175,6 +235,7 @@ cmd_stop() {
     *) log "left $LABEL_STUDIO_DATA_DIR in place: not a directory this script created" ;;
   esac
   rm -f "$STATE_FILE"
+  rm -rf -- "$SETTINGS_DIR"
 }
 
 cmd_status() {

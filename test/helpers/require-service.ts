@@ -18,3 +18,18 @@ export function describeWithService(service: string, missing: string | null): je
   process.stderr.write(`skipping the tests that need ${service}: ${missing}\n`);
   return describe.skip;
 }
+
+/** `it` for one test that needs something of a service (a PAT, short-lived tokens), by the same rule. */
+export function itWithService(service: string, missing: string | null): jest.It {
+  if (missing === null) return it;
+  if (process.env['RPR_CI'] === '1') {
+    const failing = ((name: string) => {
+      it(name, () => {
+        throw new Error(`${service} is required under CI (RPR_CI=1) but is missing: ${missing}`);
+      });
+    }) as unknown as jest.It;
+    return failing;
+  }
+  process.stderr.write(`skipping a test that needs ${service}: ${missing}\n`);
+  return it.skip;
+}

@@ -1,7 +1,7 @@
 /**
  * The Label Studio sink against an in-memory Label Studio behind a fault-injecting proxy: whatever breaks
  * (server errors, rate limits, dropped connections before or after the server acted, answers slower than
- * the timeout, expired access tokens), every item ends with exactly one task.
+ * the timeout, revoked access tokens), every item ends with exactly one task.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

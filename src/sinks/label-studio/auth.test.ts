@@ -1,4 +1,4 @@
-import { createAuthenticator, detectScheme, jwtExpiryMs } from './auth.js';
+import { createAuthenticator, detectScheme, jwtTimeMs } from './auth.js';
 
 /** An unsigned JWT with the given payload (the client never checks signatures). */
 function jwt(payload: Record<string, unknown>): string {
@@ -22,10 +22,11 @@ describe('detectScheme', () => {
   });
 });
 
-describe('jwtExpiryMs', () => {
-  it('reads exp in seconds as ms, and null without exp', () => {
-    expect(jwtExpiryMs(jwt({ exp: 1_700_000_000 }))).toBe(1_700_000_000_000);
-    expect(jwtExpiryMs(jwt({ token_type: 'refresh' }))).toBeNull();
+describe('jwtTimeMs', () => {
+  it('reads exp and iat in seconds as ms, and null without the claim', () => {
+    expect(jwtTimeMs(jwt({ exp: 1_700_000_000 }), 'exp')).toBe(1_700_000_000_000);
+    expect(jwtTimeMs(jwt({ iat: 1_699_999_700 }), 'iat')).toBe(1_699_999_700_000);
+    expect(jwtTimeMs(jwt({ token_type: 'refresh' }), 'exp')).toBeNull();
   });
 });
 
@@ -56,6 +57,24 @@ describe('createAuthenticator', () => {
     now += 2_000; // 29 s before exp: inside the skew
     const second = await auth.header();
     expect(second).not.toBe(first);
+    expect(issued).toBe(2);
+  });
+
+  it('uses a short-lived access token for the first half of its lifetime when that is shorter than the skew', async () => {
+    let now = 1_000_000;
+    let issued = 0;
+    const refresh = async () => {
+      issued++;
+      const iat = Math.floor(now / 1000);
+      return jwt({ token_type: 'access', iat, exp: iat + 20, n: issued });
+    };
+    const auth = createAuthenticator(jwt({ token_type: 'refresh' }), refresh, { now: () => now, refreshSkewMs: 30_000 });
+    const first = await auth.header();
+    now += 9_000; // 11 s before exp: inside the 30 s skew, but in the first half of a 20 s lifetime
+    expect(await auth.header()).toBe(first);
+    expect(issued).toBe(1);
+    now += 2_000; // 9 s before exp: past half
+    expect(await auth.header()).not.toBe(first);
     expect(issued).toBe(2);
   });
 

@@ -26,7 +26,8 @@ export interface AuthOptions {
   /** Current time in ms; tests move it. @defaultValue Date.now */
   readonly now?: () => number;
   /**
-   * An access token is refreshed this long before its `exp`, so that it does not expire in flight.
+   * An access token is refreshed this long before its `exp`, so that it does not expire in flight; at most
+   * half its lifetime (`exp − iat`), so that a server issuing short-lived tokens still gets each one used.
    * @defaultValue 30000
    */
   readonly refreshSkewMs?: number;
@@ -53,10 +54,10 @@ export function detectScheme(apiKey: string): AuthScheme {
   return payload['token_type'] === 'access' ? 'access-token' : 'personal-access-token';
 }
 
-/** A JWT's `exp` in ms since the epoch, or null when it has none. */
-export function jwtExpiryMs(token: string): number | null {
-  const exp = jwtPayload(token)?.['exp'];
-  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
+/** A JWT's time claim (`exp`, `iat`) in ms since the epoch, or null when it has none. */
+export function jwtTimeMs(token: string, claim: 'exp' | 'iat'): number | null {
+  const seconds = jwtPayload(token)?.[claim];
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? seconds * 1000 : null;
 }
 
 export function createAuthenticator(
@@ -80,7 +81,7 @@ class PersonalAccessTokenAuth implements Authenticator {
   readonly #refresh: RefreshAccessToken;
   readonly #now: () => number;
   readonly #skewMs: number;
-  #access: { readonly header: string; readonly expiresAtMs: number | null } | null = null;
+  #access: { readonly header: string; readonly refreshAtMs: number | null } | null = null;
   // One refresh in flight at a time: concurrent requests that all saw a 401 share it.
   #pending: Promise<string> | null = null;
 
@@ -93,7 +94,7 @@ class PersonalAccessTokenAuth implements Authenticator {
 
   async header(): Promise<string> {
     const access = this.#access;
-    if (access !== null && (access.expiresAtMs === null || this.#now() < access.expiresAtMs - this.#skewMs)) {
+    if (access !== null && (access.refreshAtMs === null || this.#now() < access.refreshAtMs)) {
       return access.header;
     }
     return this.#renewOnce();
@@ -108,11 +109,18 @@ class PersonalAccessTokenAuth implements Authenticator {
     return true;
   }
 
+  #refreshAt(token: string): number | null {
+    const expires = jwtTimeMs(token, 'exp');
+    if (expires === null) return null;
+    const issued = jwtTimeMs(token, 'iat');
+    return expires - Math.min(this.#skewMs, issued === null ? this.#skewMs : (expires - issued) / 2);
+  }
+
   #renewOnce(): Promise<string> {
     this.#pending ??= this.#refresh(this.#refreshToken)
       .then((token) => {
         const header = `Bearer ${token}`;
-        this.#access = { header, expiresAtMs: jwtExpiryMs(token) };
+        this.#access = { header, refreshAtMs: this.#refreshAt(token) };
         return header;
       })
       .finally(() => {

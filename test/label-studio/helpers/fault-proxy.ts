@@ -1,11 +1,13 @@
 /**
  * An HTTP proxy that sits between a client and a Label Studio (real or fake) and breaks chosen requests:
  * drops the connection before or after forwarding, answers an error status with or without forwarding,
- * or holds the answer back past the client's timeout. Each rule fires `times` times on requests matching
- * its method and path, then the proxy forwards faithfully.
+ * holds the answer back past the client's timeout, or swaps the request's access token. Each rule fires
+ * `times` times on requests matching its method and path, then the proxy forwards faithfully. Every
+ * request is logged with its arrival time, body and the status the client got.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export type Fault =
@@ -17,11 +19,16 @@ export type Fault =
   | { readonly kind: 'status'; readonly status: number; readonly headers?: Readonly<Record<string, string>>; readonly forward: boolean }
   /** The server handles the request; its answer is held back `ms` before being passed on. */
   | { readonly kind: 'delay'; readonly ms: number }
-  /** Forwarded with a Bearer token the server cannot accept, so the server itself answers 401. */
-  | { readonly kind: 'corrupt-auth' };
+  /** Forwarded with a forged Bearer token (a signature no server issued), so the server itself answers 401. */
+  | { readonly kind: 'corrupt-auth' }
+  /**
+   * Forwarded with the first Bearer token the proxy passed on, as a client whose clock runs behind would
+   * send it: a token the server really issued, expired by now if the test waited out its lifetime.
+   */
+  | { readonly kind: 'first-auth' };
 
 /** A well-formed access JWT that expired long ago and carries a signature no server issued. */
-const EXPIRED_ACCESS_TOKEN = [
+const FORGED_ACCESS_TOKEN = [
   Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url'),
   Buffer.from(JSON.stringify({ token_type: 'access', exp: 1_600_000_000, jti: 'x', user_id: '1' })).toString('base64url'),
   Buffer.from('not a signature').toString('base64url'),
@@ -39,6 +46,27 @@ export interface ProxyLogEntry {
   readonly method: string;
   readonly path: string;
   readonly fault: Fault['kind'] | null;
+  /** When the request arrived, in ms (performance.now()). */
+  readonly at: number;
+  readonly body: string;
+  /** The status passed back to the client; null until answered, and when the connection was dropped. */
+  status: number | null;
+}
+
+/**
+ * Fails unless the request that carried `fault` was refused by the server (401), and the client then
+ * exchanged its PAT for a new access token and sent the same request again, which succeeded.
+ */
+export function expectRefusedTokenRenewed(log: readonly ProxyLogEntry[], fault: Fault['kind']): void {
+  const at = log.findIndex((entry) => entry.fault === fault);
+  expect(at).toBeGreaterThanOrEqual(0);
+  const refused = log[at]!;
+  expect(refused.status).toBe(401);
+  const later = log.slice(at + 1);
+  const resent = later.findIndex((e) => e.method === refused.method && e.path === refused.path && e.body === refused.body);
+  expect(resent).toBeGreaterThan(0);
+  expect(later.slice(0, resent).some((e) => e.path.startsWith('/api/token/refresh') && e.status === 200)).toBe(true);
+  expect(later[resent]!.status).toBeLessThan(300);
 }
 
 interface Forwarded {
@@ -53,6 +81,7 @@ export class FaultProxy {
   readonly #rules: FaultRule[] = [];
   readonly #stopping = new AbortController();
   #server: Server | null = null;
+  #firstBearer: string | null = null;
   url = '';
 
   constructor(target: string) {
@@ -99,33 +128,53 @@ export class FaultProxy {
     );
     if (rule) rule.times = (rule.times ?? 1) - 1;
     const fault = rule?.fault ?? null;
-    this.log.push({ method, path, fault: fault?.kind ?? null });
+    const entry: ProxyLogEntry = { method, path, fault: fault?.kind ?? null, at: performance.now(), body: body.toString('utf8'), status: null };
+    this.log.push(entry);
+    const answer = (forwarded: Forwarded) => {
+      entry.status = forwarded.status;
+      reply(res, forwarded);
+    };
+    const injected = (status: number, headers: Readonly<Record<string, string>> = {}) =>
+      answer({ status, headers: { ...headers }, body: Buffer.from('{"detail":"injected"}') });
 
     if (fault?.kind === 'drop-before') return void req.socket.destroy();
-    if (fault?.kind === 'status' && !fault.forward) return reply(res, { status: fault.status, headers: { ...fault.headers }, body: Buffer.from('{"detail":"injected"}') });
-    const answer = await this.#forward(req, method, path, body, fault?.kind === 'corrupt-auth');
+    if (fault?.kind === 'status' && !fault.forward) return injected(fault.status, fault.headers);
+    const forwarded = await this.#forward(req, method, path, body, this.#authorization(req, fault));
     switch (fault?.kind) {
       case 'drop-after':
         return void req.socket.destroy();
       case 'status':
-        return reply(res, { status: fault.status, headers: { ...fault.headers }, body: Buffer.from('{"detail":"injected"}') });
+        return injected(fault.status, fault.headers);
       case 'delay':
         try {
           await sleep(fault.ms, undefined, { signal: this.#stopping.signal });
         } catch {
           return void req.socket.destroy();
         }
-        if (!req.socket.destroyed) reply(res, answer);
+        if (!req.socket.destroyed) answer(forwarded);
         return;
       default:
-        reply(res, answer);
+        answer(forwarded);
     }
   }
 
-  #forward(req: IncomingMessage, method: string, path: string, body: Buffer, corruptAuth: boolean): Promise<Forwarded> {
+  /** The Authorization header to forward the request with. */
+  #authorization(req: IncomingMessage, fault: Fault | null): string | undefined {
+    const sent = req.headers['authorization'];
+    if (sent?.startsWith('Bearer ')) this.#firstBearer ??= sent;
+    if (fault?.kind === 'corrupt-auth') return `Bearer ${FORGED_ACCESS_TOKEN}`;
+    if (fault?.kind === 'first-auth') {
+      if (this.#firstBearer === null) throw new Error('first-auth: no Bearer token has passed the proxy yet');
+      return this.#firstBearer;
+    }
+    return sent;
+  }
+
+  #forward(req: IncomingMessage, method: string, path: string, body: Buffer, authorization: string | undefined): Promise<Forwarded> {
     const headers = { ...req.headers, host: this.#target.host, 'content-length': String(body.length) };
     delete headers['connection'];
-    if (corruptAuth) headers['authorization'] = `Bearer ${EXPIRED_ACCESS_TOKEN}`;
+    if (authorization === undefined) delete headers['authorization'];
+    else headers['authorization'] = authorization;
     return new Promise((resolve, reject) => {
       const upstream = request(
         { host: this.#target.hostname, port: this.#target.port, method, path, headers, agent: false },
