@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /** The `rpr-select` executable: wires the process (streams, signals, exit status) to runCli. */
 import { realpathSync } from 'node:fs';
+import { exitQuietlyOnBrokenPipe } from './broken-pipe.js';
 import { runCli } from './run-cli.js';
+
+exitQuietlyOnBrokenPipe(process.stdout, (status) => process.exit(status));
 
 const controller = new AbortController();
 let signals = 0;

@@ -158,6 +158,9 @@ function checkConsistency(config: RprConfig, labelOf: (path: readonly string[]) 
   if (policy.k !== null && !scoring.ks.includes(policy.k)) {
     fail(['policy', 'k'], `policy.k ${policy.k} is not among scoring.ks [${scoring.ks.join(', ')}]; add it to scoring.ks (--k) or change policy.k (--policy-k)`);
   }
+  if (scoring.center && scoring.referenceDir === null) {
+    fail(['scoring', 'center'], 'centring subtracts the mean image of the reference set; set scoring.referenceDir (--reference DIR) or drop scoring.center (--no-center)');
+  }
   if (scoring.mode === 'reference') {
     const needs = new Set<string>(createPolicy(policy.name).needs);
     if (policy.quotas.maxClassShare !== null) needs.add('predicted');

@@ -45,8 +45,10 @@ const scoring = z
     /** The ranks k at which RPR_k is computed. */
     ks: z.array(positiveInt()).min(1).default([1, 5, 10]),
     svd: z.enum(['exact', 'randomized', 'lanczos', 'auto']).default('auto'),
-    /** Reference images for `reference` mode (e.g. the labeled set). */
+    /** Reference images for `reference` mode (e.g. the labeled set), and the mean image `center` subtracts. */
     referenceDir: z.string().min(1).nullable().default(null),
+    /** Mean-centred RPR: project x − x̄, x̄ the mean image of the reference set (needs referenceDir). */
+    center: z.boolean().default(false),
   })
   .prefault({});
 

@@ -1,5 +1,5 @@
 /**
- * The scoring stage as one object: model, preprocessing, reference basis, cache. `scorer(source)`
+ * The scoring stage as one object: model, preprocessing, reference basis or centre, cache. `scorer(source)`
  * streams a pool and yields one ScoreEvent per image in pool order; cached images cost no network pass.
  */
 import { createHash } from 'node:crypto';
@@ -10,12 +10,13 @@ import { RprError } from '../errors/index.js';
 import type { EngineChoice, LoadedModel } from '../model/load-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
-import { createPoolSource, defaultPreprocessing, preprocessingDigest, streamSamples } from '../pool/index.js';
+import { defaultPreprocessing, preprocessingDigest, streamSamples } from '../pool/index.js';
 import type { PoolSource, Preprocessing, Sample } from '../pool/types.js';
 import type { PerSampleOptions } from './per-sample.js';
 import { perSampleBatchSize, scorePerSample } from './per-sample.js';
 import type { ReferenceBasis } from './reference-basis.js';
-import { buildReferenceBasis, maxReferenceImages } from './reference-basis.js';
+import type { PreparedReference, ReferenceSetReport } from './reference-set.js';
+import { prepareReference } from './reference-set.js';
 import { rightProjectionRatios } from './ratios.js';
 import { ScoringWorkerPool } from './worker-pool.js';
 import type { SvdMethod } from './svd-of-image.js';
@@ -32,8 +33,13 @@ export interface CreateScorerOptions {
   readonly ks?: readonly number[];
   /** @defaultValue 'auto' */
   readonly svd?: SvdMethod;
-  /** Directory or manifest of reference images (reference mode). */
+  /** Directory or manifest of reference images: the basis in reference mode, the centre with `center`. */
   readonly referenceDir?: string;
+  /**
+   * Most reference images the basis stacks: the first ones in source order; a larger set is cut, with a
+   * warning. @defaultValue the most the dense stacked SVD holds for this model (maxReferenceImages)
+   */
+  readonly referenceLimit?: number;
   /** SQLite cache file; no cache when absent. */
   readonly cachePath?: string;
   /** Overrides of the preprocessing derived from the model's input and metadata.json. */
@@ -44,6 +50,13 @@ export interface CreateScorerOptions {
   readonly engine?: EngineChoice;
   readonly squared?: boolean;
   readonly complement?: boolean;
+  /**
+   * Mean-centred RPR: project x − x̄ instead of x, x̄ the mean preprocessed image of the reference set
+   * (`referenceDir`, required). In reference mode x̄ is the mean of the images that build the basis; in
+   * per-sample mode, of the whole set. Not the pool's mean: a streamed pool has none before its end.
+   * @defaultValue false
+   */
+  readonly center?: boolean;
   /** Keep a final softmax/sigmoid instead of working on logits. @defaultValue false */
   readonly keepFinalActivation?: boolean;
   /** Images decoded at once. */
@@ -76,6 +89,10 @@ export interface ScoringSession {
   readonly preprocessing: Preprocessing;
   readonly model: LoadedModel;
   readonly reference: ReferenceBasis | null;
+  /** What was read of the reference set (reference mode or centring), else null. */
+  readonly referenceSet: ReferenceSetReport | null;
+  /** What the user should know about this session (a reference set cut to size), one line each. */
+  readonly warnings: readonly string[];
   stats(): ScorerStats;
   close(): Promise<void>;
 }
@@ -116,13 +133,15 @@ export function modelPreprocessing(model: LoadedModel, overrides: Partial<Prepro
   return pre;
 }
 
-async function collectSamples(spec: string, pre: Preprocessing, limit: number): Promise<Sample[]> {
-  const samples: Sample[] = [];
-  for await (const event of streamSamples(await createPoolSource(spec), pre)) {
-    if (event.kind === 'sample') samples.push(event.sample);
-    if (samples.length >= limit) break;
-  }
-  return samples;
+/** The reference set that reference mode and centring both need. */
+function requireReference(mode: ScoringMode, referenceDir: string | undefined): string {
+  if (referenceDir) return referenceDir;
+  throw new RprError(
+    'RPR_USAGE',
+    mode === 'reference'
+      ? 'reference mode needs a reference set: pass --reference DIR (e.g. the labeled images)'
+      : 'centring subtracts the mean image of the reference set: pass --reference DIR (e.g. the labeled images), or drop --center',
+  );
 }
 
 function digestOf(value: unknown): string {
@@ -135,6 +154,11 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
     throw new RprError('RPR_UNKNOWN_NAME', `unknown scoring mode '${mode}'; valid modes: ${SCORING_MODES.join(', ')}`);
   }
   const ks = checkKs(options.ks ?? [1, 5, 10]);
+  const referenceDir = mode === 'reference' || options.center ? requireReference(mode, options.referenceDir) : null;
+  const { referenceLimit } = options;
+  if (referenceLimit !== undefined && !(Number.isInteger(referenceLimit) && referenceLimit >= 1)) {
+    throw new RprError('RPR_USAGE', `referenceLimit must be a positive integer (got ${referenceLimit})`, { option: 'referenceLimit' });
+  }
   const model = await loadModel(options.modelPath, {
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.engine ? { engine: options.engine } : {}),
@@ -142,26 +166,39 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
   });
   const executor = model.executor;
   const preprocessing = modelPreprocessing(model, options.preprocessing);
+  const cache: CacheStore | null = options.cachePath ? openCacheStore(options.cachePath) : null;
+  let prepared: PreparedReference | null = null;
+  try {
+    if (referenceDir !== null) {
+      prepared = await prepareReference({
+        executor,
+        spec: referenceDir,
+        preprocessing,
+        basisRank: mode === 'reference' ? Math.max(...ks) : null,
+        center: options.center ?? false,
+        cache,
+        ...(referenceLimit !== undefined ? { limit: referenceLimit } : {}),
+      });
+    }
+  } catch (error) {
+    cache?.close();
+    executor.dispose();
+    throw error;
+  }
+  const reference = prepared?.basis ?? null;
+  const center = prepared?.center ?? null;
+
   const ratioOptions: PerSampleOptions = {
     ks,
     svd: options.svd ?? 'auto',
     squared: options.squared ?? false,
     complement: options.complement ?? false,
+    center,
     ...(options.oversampling !== undefined ? { oversampling: options.oversampling } : {}),
     ...(options.powerIterations !== undefined ? { powerIterations: options.powerIterations } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   };
 
-  let reference: ReferenceBasis | null = null;
-  if (mode === 'reference') {
-    if (!options.referenceDir) {
-      throw new RprError('RPR_USAGE', 'reference mode needs a reference set: pass --reference DIR (e.g. the labeled images)');
-    }
-    const samples = await collectSamples(options.referenceDir, preprocessing, maxReferenceImages(executor));
-    reference = await buildReferenceBasis(executor, samples, Math.max(...ks));
-  }
-
-  const cache: CacheStore | null = options.cachePath ? openCacheStore(options.cachePath) : null;
   const scope: CacheScope = {
     modelDigest: model.ir.digest,
     preprocessingDigest: preprocessingDigest(preprocessing),
@@ -175,6 +212,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
       powerIterations: ratioOptions.powerIterations ?? null,
       seed: ratioOptions.seed ?? null,
       reference: reference?.digest ?? null,
+      center: center ? createHash('sha256').update(new Uint8Array(center.buffer, center.byteOffset, center.byteLength)).digest('hex') : null,
     }),
   };
 
@@ -285,6 +323,8 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
     preprocessing,
     model,
     reference,
+    referenceSet: prepared?.report ?? null,
+    warnings: prepared?.warnings ?? [],
     stats() {
       const c = cache?.stats();
       return { networkPasses: executor.passes + (pool?.passes ?? 0), cacheHits: c?.hits ?? 0, cacheMisses: c?.misses ?? 0 };

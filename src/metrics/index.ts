@@ -7,5 +7,6 @@ export { scorePerSample, perSampleBatchSize } from './per-sample.js';
 export type { PerSampleOptions } from './per-sample.js';
 export { buildReferenceBasis, maxReferenceImages } from './reference-basis.js';
 export type { ReferenceBasis } from './reference-basis.js';
+export type { ReferenceSetReport } from './reference-set.js';
 export { EXACT_MAX_OUTPUTS, SVD_METHODS, resolveSvdMethod } from './svd-of-image.js';
 export type { SvdMethod } from './svd-of-image.js';

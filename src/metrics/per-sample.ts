@@ -3,7 +3,7 @@
  * and measure how much of the image lies in the span of its top right singular vectors.
  */
 import type { Executor } from '../model/executor.js';
-import { sizeOf } from '../model/ir.js';
+import { outputIsClassVector, sizeOf } from '../model/ir.js';
 import type { Sample } from '../pool/types.js';
 import type { RatioOptions } from './ratios.js';
 import { leftProjectionRatios, rightProjectionRatios } from './ratios.js';
@@ -15,7 +15,7 @@ export interface PerSampleOptions extends RatioOptions, IterativeSvdOptions {
   readonly ks: readonly number[];
   /** @defaultValue 'auto' (exact up to 256 outputs, randomized above) */
   readonly svd?: SvdMethod;
-  /** Subtracted from each image before projecting; null for none. */
+  /** Subtracted from each image before projecting (mean-centred RPR); null for none. */
   readonly center?: Float32Array | null;
 }
 
@@ -50,10 +50,11 @@ export async function scorePerSample(
   try {
     const method = resolveSvdMethod(options.svd ?? 'auto', m);
     const svds = await svdOfBatch(lin, m, n, method, Math.max(...options.ks), options);
+    const classifies = outputIsClassVector(ir);
     return samples.map((sample, b) => {
       const svd = svds[b]!;
       const logits = Array.from(lin.outputs.subarray(b * m, (b + 1) * m));
-      const predicted = m > 1 ? argmax(lin.outputs, b * m, m) : null;
+      const predicted = classifies ? argmax(lin.outputs, b * m, m) : null;
       const base = { id: sample.id, uri: sample.uri, predicted, logits };
       const r = rightProjectionRatios(svd.v, svd.rank, sample.pixels, options.ks, options);
       if (!r.ok) return { ...base, rpr: null, sigma: null, coords: null, error: r.error };

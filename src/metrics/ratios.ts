@@ -27,9 +27,10 @@ function finish(fraction: number, options: RatioOptions): number {
 }
 
 /**
- * RPR_k(x) = ‖V_kᵀx‖/‖x‖ for every k in ks.
+ * RPR_k(x) = ‖V_kᵀx‖/‖x‖ for every k in ks; with a centre c, of x − c instead (mean-centred RPR).
+ * An all-zero image has no score even when centred: it is a blank or broken input, not a direction.
  * @param v Vᵀ, rank × n row-major (orthonormal rows, leading first).
- * @param center subtracted from x first (e.g. the mean image of a reference set), or null.
+ * @param center subtracted from x first (the mean image of the reference set), or null.
  */
 export function rightProjectionRatios(
   v: Float64Array,
@@ -38,19 +39,28 @@ export function rightProjectionRatios(
   ks: readonly number[],
   options: RatioOptions & { readonly center?: Float32Array | null } = {},
 ): RatioResult {
-  const centred = options.center ? Float32Array.from(x, (xi, i) => xi - options.center![i]!) : x;
-  let sq = 0;
-  for (let i = 0; i < centred.length; i++) sq += centred[i]! * centred[i]!;
-  const norm = Math.sqrt(sq);
-  if (!(norm > ZERO_NORM)) {
+  const raw = norm(x);
+  if (!(raw > ZERO_NORM)) {
     return { ok: false, error: 'zero image: ‖x‖ = 0, so the RPR is undefined (the image is not selected)' };
+  }
+  const center = options.center ?? null;
+  const centred = center ? Float32Array.from(x, (xi, i) => xi - center[i]!) : x;
+  const size = center ? norm(centred) : raw;
+  if (!(size > ZERO_NORM)) {
+    return { ok: false, error: 'image equals the centre (the mean reference image): ‖x − x̄‖ = 0, so the centred RPR is undefined (the image is not selected)' };
   }
   const { norms, coords } = projectionNorms(v, rank, centred, ks);
   const ratios: Record<string, number> = {};
   ks.forEach((k, i) => {
-    ratios[String(k)] = finish(norms[i]! / norm, options);
+    ratios[String(k)] = finish(norms[i]! / size, options);
   });
-  return { ok: true, ratios, coords: Array.from(coords, (c) => c / norm) };
+  return { ok: true, ratios, coords: Array.from(coords, (c) => c / size) };
+}
+
+function norm(x: ArrayLike<number>): number {
+  let sq = 0;
+  for (let i = 0; i < x.length; i++) sq += x[i]! * x[i]!;
+  return Math.sqrt(sq);
 }
 
 /**
@@ -65,10 +75,8 @@ export function leftProjectionRatios(
   options: RatioOptions = {},
 ): RatioResult {
   const m = y.length;
-  let sq = 0;
-  for (let i = 0; i < m; i++) sq += y[i]! * y[i]!;
-  const norm = Math.sqrt(sq);
-  if (!(norm > ZERO_NORM)) return { ok: false, error: 'zero label: ‖y‖ = 0, so the LPR is undefined' };
+  const size = norm(y);
+  if (!(size > ZERO_NORM)) return { ok: false, error: 'zero label: ‖y‖ = 0, so the LPR is undefined' };
   const cumulative = new Float64Array(rank + 1);
   for (let j = 0; j < rank; j++) {
     let c = 0;
@@ -76,6 +84,6 @@ export function leftProjectionRatios(
     cumulative[j + 1] = cumulative[j]! + c * c;
   }
   const ratios: Record<string, number> = {};
-  for (const k of ks) ratios[String(k)] = finish(Math.sqrt(cumulative[Math.min(k, rank)]!) / norm, options);
+  for (const k of ks) ratios[String(k)] = finish(Math.sqrt(cumulative[Math.min(k, rank)]!) / size, options);
   return { ok: true, ratios, coords: [] };
 }

@@ -58,6 +58,10 @@ export async function buildReferenceBasis(executor: Executor, samples: readonly 
   const svd = thinSvd({ rows: samples.length * m, cols: n, data: stacked });
   const rank = Math.min(k, svd.rank);
   const v = svd.v.slice(0, rank * n);
-  const digest = createHash('sha256').update(new Uint8Array(v.buffer)).digest('hex');
-  return { v, rank, sigma: svd.sigma.slice(0, Math.min(svd.sigma.length, Math.max(rank, 1))), images: samples.length, digest };
+  return { v, rank, sigma: svd.sigma.slice(0, Math.min(svd.sigma.length, Math.max(rank, 1))), images: samples.length, digest: basisDigest(v) };
+}
+
+/** sha256 of a basis's Vᵀ bytes: a basis read back from the cache has the digest it was built with. */
+export function basisDigest(v: Float64Array): string {
+  return createHash('sha256').update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)).digest('hex');
 }

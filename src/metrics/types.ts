@@ -8,7 +8,10 @@ export interface ScoreResult {
   readonly rpr: Readonly<Record<string, number>> | null;
   /** Singular values of A[x] (per-sample mode), descending; null in reference mode or on error. */
   readonly sigma: readonly number[] | null;
-  /** argmax of the network output; null when no network pass was made (reference mode) or on error. */
+  /**
+   * The class index (argmax of the output) when the output is one vector of class scores; null for an
+   * image output (segmentation), a single unit, when no network pass was made (reference mode) or on error.
+   */
   readonly predicted: number | null;
   /** The network output (logits) when a forward pass was made: what uncertainty policies need. */
   readonly logits: readonly number[] | null;

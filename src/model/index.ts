@@ -1,5 +1,5 @@
 export type { ActivationFn, IRNode, ModelIR, Op, OpKind, Padding, Pair, WeightTensor } from './ir.js';
-export { sizeOf } from './ir.js';
+export { outputIsClassVector, sizeOf } from './ir.js';
 export type { Executor, Linearization } from './executor.js';
 export { ENGINE_CHOICES, isEngineChoice, loadModel, readModelMetadata } from './load-model.js';
 export type { EngineChoice, LoadedModel, LoadModelOptions, ModelMetadata } from './load-model.js';

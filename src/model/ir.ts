@@ -133,3 +133,14 @@ export interface ModelIR {
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/**
+ * Whether the network's output is one vector of class scores, so that its argmax is a class index:
+ * every dimension but the last is 1 and the last has more than one entry ([C], [1, 1, C]). An image
+ * output ([H, W, C] of a segmentation network) or a single unit is not.
+ */
+export function outputIsClassVector(ir: ModelIR): boolean {
+  const shape = ir.nodes[ir.output]!.shape;
+  const classes = shape[shape.length - 1] ?? 1;
+  return classes > 1 && sizeOf(shape) === classes;
+}

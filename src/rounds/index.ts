@@ -32,7 +32,7 @@ export type {
   SelectedImage,
 } from './run-round.js';
 export { scoresOf } from './round-scores.js';
-export { configuredPolicyOptions, configuredScorerOptions, selectRound } from './select-round.js';
+export { configuredPolicyOptions, configuredScorerOptions, createConfiguredScorer, selectRound } from './select-round.js';
 export type {
   OpenScoring,
   RemoteRanking,

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { LoadedConfig, ResolvedConfig } from '../config/index.js';
 import { errors } from '../errors/index.js';
-import type { CreateScorerOptions } from '../metrics/index.js';
+import type { CreateScorerOptions, ScoringSession } from '../metrics/index.js';
 import type { ScoreProgress, Scorer } from '../metrics/types.js';
 import { createPolicy, type PolicyOptions } from '../policy/index.js';
 import { createPoolSource, ensureDemoPool, preprocessingDigest } from '../pool/index.js';
@@ -27,6 +27,8 @@ export interface ScoringSessionLike {
   readonly classNames?: readonly string[];
   /** Digest of the preprocessing images get, when known (distributed workers must match it). */
   readonly preprocessingDigest?: string;
+  /** What the user should know about the session (a reference set cut to size), one line each. */
+  readonly warnings?: readonly string[];
   close(): Promise<void>;
 }
 
@@ -56,6 +58,8 @@ export interface SelectRoundOptions {
   readonly onTakeover?: (previous: LeaseHolder, why: string) => void;
   /** Told before a slow step starts (writing the demo pool, loading the model). */
   readonly onStep?: (step: string) => void;
+  /** Told what the user should know about the scoring session (a reference set cut to size). */
+  readonly onWarning?: (message: string) => void;
   /** @defaultValue the real scorer, built from the config's model and scoring sections */
   readonly openScoring?: OpenScoring;
   /**
@@ -100,6 +104,7 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
     options.onStep?.(`loading the model ${config.model.path}`);
     const scoringConfig = options.remoteRanking ? { ...config, model: { ...config.model, workers: 1 } } : config;
     session = await (options.openScoring ?? openConfiguredScoring)(scoringConfig);
+    for (const warning of session.warnings ?? []) options.onWarning?.(warning);
     const rankCandidates = await options.remoteRanking?.({ config, configDigest: digest, poolSpec, session });
     sink = dryRun
       ? previewSink(config.sink.name)
@@ -145,6 +150,23 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
 
 /** The real scorer. Loaded on demand, so commands that never score (rounds list, sync) start fast. */
 async function openConfiguredScoring(config: ResolvedConfig): Promise<ScoringSessionLike> {
+  const session = await createConfiguredScorer(config);
+  return {
+    scorer: session.scorer,
+    modelDigest: session.modelDigest,
+    backend: session.backend,
+    ...(session.model.metadata?.classNames ? { classNames: session.model.metadata.classNames } : {}),
+    preprocessingDigest: preprocessingDigest(session.preprocessing),
+    warnings: session.warnings,
+    close: () => session.close(),
+  };
+}
+
+/**
+ * The scorer a configuration asks for, model.backend checked, with `extra` on top (what the
+ * configuration has no key for, e.g. `score --squared`). `select` and `score` both open theirs here.
+ */
+export async function createConfiguredScorer(config: ResolvedConfig, extra: Partial<CreateScorerOptions> = {}): Promise<ScoringSession> {
   const [{ createScorer }, { BACKEND_CHOICES, isBackendChoice }] = await Promise.all([
     import('../metrics/index.js'),
     import('../model/tf-runtime.js'),
@@ -153,15 +175,7 @@ async function openConfiguredScoring(config: ResolvedConfig): Promise<ScoringSes
   if (!isBackendChoice(backend)) {
     throw errors.config(`model.backend '${backend}' is not a backend; use one of ${BACKEND_CHOICES.join(', ')}`, { key: 'model.backend' });
   }
-  const session = await createScorer({ ...configuredScorerOptions(config), backend, engine: config.model.engine });
-  return {
-    scorer: session.scorer,
-    modelDigest: session.modelDigest,
-    backend: session.backend,
-    ...(session.model.metadata?.classNames ? { classNames: session.model.metadata.classNames } : {}),
-    preprocessingDigest: preprocessingDigest(session.preprocessing),
-    close: () => session.close(),
-  };
+  return createScorer({ ...configuredScorerOptions(config), backend, engine: config.model.engine, ...extra });
 }
 
 /** The policy options a configuration asks for (distributed workers rank their shards with the same). */
@@ -177,6 +191,7 @@ export function configuredScorerOptions(config: ResolvedConfig): Omit<CreateScor
     ks: config.scoring.ks,
     svd: config.scoring.svd,
     ...(config.scoring.referenceDir ? { referenceDir: config.scoring.referenceDir } : {}),
+    center: config.scoring.center,
     cachePath: config.cache.path,
     preprocessing: config.preprocessing,
     workers: config.model.workers,

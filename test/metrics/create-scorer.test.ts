@@ -1,6 +1,7 @@
 /**
  * The scoring stage end to end on real digit PNGs: pool order, corrupt and zero images reported, a warm
- * cache re-run that makes zero network passes and returns identical results, and worker threads that
+ * cache re-run that makes zero network passes and returns identical results (per-sample, and reference
+ * mode with its basis cached), a reference set cut to size with a warning, and worker threads that
  * return exactly what one thread returns.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -76,6 +77,67 @@ describe('createScorer', () => {
     expect(two.stats().networkPasses).toBeGreaterThan(0);
     await two.close();
     expect(b).toEqual(a);
+  });
+
+  it('centred on a reference mean, two worker threads still return exactly what one thread returns', async () => {
+    const refDir = join(dir, 'refs-centre');
+    await writeDigitPngs(refDir, mnistPart('train').slice(40, 44));
+    const options = { modelPath: modelDir, ks: [1, 10], backend: 'wasm' as const, center: true, referenceDir: refDir };
+    const one = await createScorer(options);
+    const a = await collect(one.scorer(await createDirectorySource(poolDir)));
+    await one.close();
+    const two = await createScorer({ ...options, workers: 2 });
+    const b = await collect(two.scorer(await createDirectorySource(poolDir)));
+    await two.close();
+    expect(b).toEqual(a);
+    const plain = await createScorer({ modelPath: modelDir, ks: [1, 10], backend: 'wasm' });
+    const c = await collect(plain.scorer(await createDirectorySource(poolDir)));
+    await plain.close();
+    expect(c).not.toEqual(a);
+  });
+
+  it('reference mode: a warm re-run takes the basis from the cache (zero network passes, identical results); another reference set does not', async () => {
+    const refDir = join(dir, 'refs-cached');
+    await writeDigitPngs(refDir, mnistPart('train').slice(0, 12));
+    const cachePath = join(dir, 'reference-cache.sqlite');
+    const open = (referenceDir: string) => createScorer({ modelPath: modelDir, mode: 'reference', referenceDir, ks: [1, 10], cachePath, backend: 'wasm' });
+    const first = await open(refDir);
+    expect(first.stats().networkPasses).toBeGreaterThan(0);
+    expect(first.referenceSet).toMatchObject({ images: 12, truncated: false, basisFromCache: false });
+    const cold = await collect(first.scorer(await createDirectorySource(poolDir)));
+    await first.close();
+
+    const second = await open(refDir);
+    const warm = await collect(second.scorer(await createDirectorySource(poolDir)));
+    expect(second.stats().networkPasses).toBe(0);
+    expect(second.referenceSet?.basisFromCache).toBe(true);
+    expect(second.reference?.digest).toBe(first.reference?.digest);
+    expect(warm).toEqual(cold);
+    await second.close();
+
+    // One more reference image is another set: its basis is built, not served.
+    await writeDigitPngs(refDir, mnistPart('train').slice(12, 13));
+    const third = await open(refDir);
+    expect(third.stats().networkPasses).toBeGreaterThan(0);
+    expect(third.referenceSet).toMatchObject({ images: 13, basisFromCache: false });
+    await third.close();
+  });
+
+  it('a reference set larger than the limit is cut to its first images in source order, with a warning', async () => {
+    const refDir = join(dir, 'refs-large');
+    const firstFive = join(dir, 'refs-first-five');
+    const digits = mnistPart('train').slice(20, 28);
+    await writeDigitPngs(refDir, digits);
+    await writeDigitPngs(firstFive, digits.slice(0, 5));
+    const cut = await createScorer({ modelPath: modelDir, mode: 'reference', referenceDir: refDir, referenceLimit: 5, ks: [10], backend: 'wasm' });
+    const whole = await createScorer({ modelPath: modelDir, mode: 'reference', referenceDir: firstFive, ks: [10], backend: 'wasm' });
+    expect(cut.warnings).toEqual([expect.stringMatching(/refs-large has more than 5 usable images.*first 5/)]);
+    expect(cut.referenceSet).toMatchObject({ images: 5, limit: 5, truncated: true });
+    expect(whole.warnings).toEqual([]);
+    expect(whole.referenceSet).toMatchObject({ images: 5, truncated: false });
+    expect(cut.reference?.digest).toBe(whole.reference?.digest);
+    await cut.close();
+    await whole.close();
   });
 
   it('reference mode scores with no network pass per pool image and gives no predicted class', async () => {

@@ -110,6 +110,16 @@ describe('per-sample RPR on real digits', () => {
     expect(r!.error).toMatch(/zero image/);
   });
 
+  it('centred: an image equal to the centre has no score and says why; an all-zero image has none either', async () => {
+    const [s] = digitSamples(1);
+    const [same] = await scorePerSample(executor, [s!], { ks: [1], center: s!.pixels });
+    expect(same!.rpr).toBeNull();
+    expect(same!.error).toMatch(/equals the centre/);
+    const zero: Sample = { id: 'zero', uri: 'zero.png', pixels: new Float32Array(784) };
+    const [blank] = await scorePerSample(executor, [zero], { ks: [1], center: s!.pixels });
+    expect(blank!.error).toMatch(/zero image/);
+  });
+
   it('squared and complement options are the energy and the nullspace part', async () => {
     const [s] = digitSamples(1);
     const [plain] = await scorePerSample(executor, [s!], { ks: [5] });
@@ -166,5 +176,28 @@ describe('iterative SVDs on the segmentation-like network (m = output pixels)', 
       }
     }
     ex.dispose();
+  });
+});
+
+describe('predicted', () => {
+  it('is the argmax for one vector of class scores ([C] or [1, 1, C]), null for an image output', async () => {
+    await initBackend('cpu');
+    const fullyConvolutional = tfl.sequential();
+    fullyConvolutional.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, strides: 3, activation: 'relu' }));
+    fullyConvolutional.add(tfl.layers.conv2d({ filters: 5, kernelSize: 2 }));
+    const cases = [
+      { name: 'dense classifier', model: digitCnn(), classes: true },
+      { name: '1×1×C conv head', model: seedWeights(fullyConvolutional, 43), classes: true },
+      { name: 'segmentation', model: ARCHITECTURES.find((a) => a.imageOutput)!.build(), classes: false },
+    ];
+    for (const { name, model, classes } of cases) {
+      const ex = new TfjsExecutor(layersModelToIR(model), 'cpu');
+      const samples = [0, 1, 2].map((i) => ({ id: `${i}`, uri: `${i}`, pixels: randomImages(ex.ir.inputShape, 1, 50 + i) }));
+      for (const r of await scorePerSample(ex, samples, { ks: [1] })) {
+        const logits = r.logits!;
+        expect({ name, predicted: r.predicted }).toEqual({ name, predicted: classes ? logits.indexOf(Math.max(...logits)) : null });
+      }
+      ex.dispose();
+    }
   });
 });

@@ -58,6 +58,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
           onProgress: (p) => progress.update(p),
           onStep: (step) => log.info(step),
           onTakeover: (previous, why) => log.warn(`took over the ledger from pid ${previous.pid} on ${previous.host}: ${why}`),
+          onWarning: (message) => log.warn(message),
           ...(hooks ? { hooks } : {}),
           ...(ctx.openScoring ? { openScoring: ctx.openScoring } : {}),
           ...(coordinator ? { remoteRanking: coordinator.ranking } : {}),

@@ -3,7 +3,8 @@
  * tfjs-layers as its own files say (final softmax swapped for a linear output, so the outputs are logits),
  * the dense input→logit Jacobian A built row by row with tf.grad, and the right singular vectors taken from
  * the eigendecomposition of A Aᵀ in float64 (ml-matrix): RPR_k = ‖V_kᵀx‖/‖x‖ with
- * ‖V_kᵀx‖² = Σ_{i≤k} (u_iᵀ A x)² / λ_i. No code of the product's model, linalg or metrics folders is used.
+ * ‖V_kᵀx‖² = Σ_{i≤k} (u_iᵀ A x)² / λ_i (of x − x̄ instead when centred). No code of the product's model,
+ * linalg or metrics folders is used.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,8 +36,8 @@ export async function grayPixels(path: string, scale: number): Promise<Float64Ar
   return Float64Array.from(raw, (v) => v * scale);
 }
 
-/** RPR_k of input `x` (shape [h, w, c]) for each k in `ks`. */
-export function denseRpr(model: tfl.LayersModel, x: Float64Array, shape: readonly number[], ks: readonly number[]): Map<number, number> {
+/** A[x], the dense input→logit Jacobian at `x` (shape [h, w, c]), one tf.grad per output row. */
+export function denseJacobian(model: tfl.LayersModel, x: Float64Array, shape: readonly number[]): Matrix {
   const outputs = (model.outputs[0]!.shape as number[]).at(-1)!;
   const rows = tf.tidy(() => {
     const input = tf.tensor(Float32Array.from(x), [1, ...shape]);
@@ -46,17 +47,31 @@ export function denseRpr(model: tfl.LayersModel, x: Float64Array, shape: readonl
       return Array.from(grad.dataSync());
     });
   });
-  const a = new Matrix(rows);
-  const ax = a.mmul(Matrix.columnVector(Array.from(x))).getColumn(0);
+  return new Matrix(rows);
+}
+
+/**
+ * RPR_k at `x` (shape [h, w, c]) for each k in `ks`: ‖V_kᵀp‖/‖p‖ with V from A[x] and p the projected
+ * vector, x itself unless given (x − x̄ for mean-centred RPR).
+ */
+export function denseRpr(
+  model: tfl.LayersModel,
+  x: Float64Array,
+  shape: readonly number[],
+  ks: readonly number[],
+  p: Float64Array = x,
+): Map<number, number> {
+  const a = denseJacobian(model, x, shape);
+  const ap = a.mmul(Matrix.columnVector(Array.from(p))).getColumn(0);
   const eig = new EigenvalueDecomposition(a.mmul(a.transpose()), { assumeSymmetric: true });
   const order = eig.realEigenvalues.map((value, i) => ({ value, i })).sort((p, q) => q.value - p.value);
   const u = eig.eigenvectorMatrix;
-  const norm = Math.hypot(...x);
+  const norm = Math.hypot(...p);
   const result = new Map<number, number>();
   for (const k of ks) {
     let energy = 0;
     for (const { value, i } of order.slice(0, k)) {
-      const coord = u.getColumn(i).reduce((sum, ui, j) => sum + ui * ax[j]!, 0);
+      const coord = u.getColumn(i).reduce((sum, ui, j) => sum + ui * ap[j]!, 0);
       energy += (coord * coord) / value;
     }
     result.set(k, Math.sqrt(energy) / norm);
