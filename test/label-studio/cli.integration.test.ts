@@ -514,35 +514,76 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
     return writeDigitPngs(join(root, name), mnistPart('pool').slice(from, from + count));
   }
 
-  it('serve: Label Studio, connected through /api/ml, stores predictions whose scores are the RPR `rpr-select score` computes', async () => {
-    const files = await digitFiles('ml-pool', 600, 8);
-    const project = await handMadeProject(files);
-    const serveDir = join(root, 'serve');
-    await mkdir(serveDir, { recursive: true });
-    const serve = new CliProcess(['serve', '--port', '0', '--json', '--no-cache'], { cwd: serveDir });
+  /** Runs `rpr-select serve` (environment `env` on top of the test's) for the length of `use`. */
+  async function withServe(env: Readonly<Record<string, string>>, use: (backend: { url: string; modelVersion: string; k: number }) => Promise<void>): Promise<void> {
+    const serveDir = await mkdtemp(join(root, 'serve-'));
+    const serve = new CliProcess(['serve', '--port', '0', '--json', '--no-cache'], { cwd: serveDir, env });
     try {
       await serve.until('the backend URL', () => serve.stdout.includes('\n'));
-      const backend = JSON.parse(serve.stdout.split('\n')[0]!) as { url: string; modelVersion: string; k: number };
-      expect(backend.k).toBe(10);
-      const ml = await raw.ok<{ state: string }>('POST', '/api/ml', { url: backend.url, project: project.id, title: 'rpr-select', is_interactive: false });
-      expect(ml.state).toBe('CO');
-      await raw.ok('POST', `/api/dm/actions?id=retrieve_tasks_predictions&project=${project.id}`, {
-        selectedItems: { all: false, included: project.tasks.map((t) => t.id) },
-      });
-
-      const scored = new Map((await scoreFiles(join(root, 'ml-pool'))).map((line) => [line.id, line]));
-      const tasks = await raw.tasks(project.id, 'all');
-      for (const task of tasks) {
-        const file = files.find((f) => String(task.data['image']).endsWith(encodeURIComponent(basename(f))))!;
-        const expected = scored.get(createHash('sha256').update(await readFile(file)).digest('hex'))!;
-        const predictions = (task.predictions ?? []).filter((p) => p.model_version === backend.modelVersion);
-        expect(predictions).toHaveLength(1);
-        expect(predictions[0]!.score).toBe(expected.rpr['10']!);
-        expect(predictions[0]!.result).toEqual([expect.objectContaining(choice(CLASS_NAMES[expected.predicted]!))]);
-      }
+      await use(JSON.parse(serve.stdout.split('\n')[0]!) as { url: string; modelVersion: string; k: number });
     } finally {
       serve.child.kill('SIGTERM');
       await serve.exited;
+    }
+  }
+
+  /** Connects the ML backend at `url` to the project through /api/ml and has Label Studio ask it for every task's prediction. */
+  async function askForPredictions(project: { id: number; tasks: readonly RawTaskView[] }, url: string): Promise<void> {
+    const ml = await raw.ok<{ state: string }>('POST', '/api/ml', { url, project: project.id, title: 'rpr-select', is_interactive: false });
+    expect(ml.state).toBe('CO');
+    await raw.ok('POST', `/api/dm/actions?id=retrieve_tasks_predictions&project=${project.id}`, {
+      selectedItems: { all: false, included: project.tasks.map((t) => t.id) },
+    });
+  }
+
+  /** Every task of the project holds one prediction of `modelVersion`: the RPR_10 and class `rpr-select score` computes for its file. */
+  async function expectRprPredictions(projectId: number, files: readonly string[], modelVersion: string): Promise<void> {
+    const scored = new Map((await scoreFiles(join(files[0]!, '..'))).map((line) => [line.id, line]));
+    const tasks = await raw.tasks(projectId, 'all');
+    expect(tasks).toHaveLength(files.length);
+    for (const task of tasks) {
+      const file = files.find((f) => String(task.data['image']).endsWith(encodeURIComponent(basename(f))))!;
+      const expected = scored.get(createHash('sha256').update(await readFile(file)).digest('hex'))!;
+      const predictions = (task.predictions ?? []).filter((p) => p.model_version === modelVersion);
+      expect(predictions).toHaveLength(1);
+      expect(predictions[0]!.score).toBe(expected.rpr['10']!);
+      expect(predictions[0]!.result).toEqual([expect.objectContaining(choice(CLASS_NAMES[expected.predicted]!))]);
+    }
+  }
+
+  it('serve: Label Studio, connected through /api/ml, stores predictions whose scores are the RPR `rpr-select score` computes', async () => {
+    const files = await digitFiles('ml-pool', 600, 8);
+    const project = await handMadeProject(files);
+    await withServe({}, async (backend) => {
+      expect(backend.k).toBe(10);
+      await askForPredictions(project, backend.url);
+      await expectRprPredictions(project.id, files, backend.modelVersion);
+    });
+  }, SLOW_TEST_MS);
+
+  itWithService('a Label Studio personal access token', NO_PAT)('serve: when the token Label Studio sends to /setup is refused, the images come from LABEL_STUDIO_URL with a personal access token', async () => {
+    const files = await digitFiles('ml-fallback-pool', 620, 6);
+    const project = await handMadeProject(files);
+    const toLabelStudio = await new FaultProxy(URL).start();
+    try {
+      await withServe({ LABEL_STUDIO_URL: toLabelStudio.url, LABEL_STUDIO_API_KEY: PAT }, async (backend) => {
+        // Label Studio reaches the backend through a proxy that puts a token the server refuses in every /setup.
+        const toBackend = await new FaultProxy(backend.url).start();
+        try {
+          toBackend.add({ method: 'POST', path: /^\/setup/, fault: { kind: 'rewrite-json', rewrite: (body) => ({ ...body, access_token: '0'.repeat(40) }) }, times: Infinity });
+          await askForPredictions(project, toBackend.url);
+          expect(toBackend.log.some((entry) => entry.fault === 'rewrite-json' && entry.status === 200)).toBe(true);
+        } finally {
+          await toBackend.stop();
+        }
+        await expectRprPredictions(project.id, files, backend.modelVersion);
+      });
+      // The images came through LABEL_STUDIO_URL, with an access token the PAT was exchanged for.
+      expect(toLabelStudio.log.some((entry) => entry.path.startsWith('/api/token/refresh') && entry.status === 200)).toBe(true);
+      const images = toLabelStudio.log.filter((entry) => entry.path.startsWith('/data/local-files/'));
+      expect(images.map((entry) => entry.status)).toEqual(files.map(() => 200));
+    } finally {
+      await toLabelStudio.stop();
     }
   }, SLOW_TEST_MS);
 

@@ -4,6 +4,7 @@
  * injected scorer.
  */
 import { mkdir, mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -17,6 +18,7 @@ import {
 } from '../../src/sinks/label-studio/index.js';
 import type { PoolEntry } from '../../src/pool/types.js';
 import { FakeLabelStudio, LEGACY_TOKEN, PAT } from './helpers/fake-label-studio.js';
+import { FaultProxy } from './helpers/fault-proxy.js';
 import { CLASS_NAMES, distinctBytes, itemsFor } from './helpers/items.js';
 
 let fake: FakeLabelStudio;
@@ -104,7 +106,7 @@ describe('ML backend server', () => {
   const tasksFor = (indices: number[]) =>
     indices.map((i) => ({ id: 100 + i, data: { image: `/data/local-files/?d=pool/${i}.png` } }));
 
-  async function start(withClient: boolean): Promise<void> {
+  async function start(labelStudio?: { readonly url: string; readonly apiKey: string }): Promise<void> {
     backend = await startMlBackend({
       modelVersion: 'sha256:abc',
       score: async (images) => {
@@ -114,12 +116,12 @@ describe('ML backend server', () => {
           predicted: classOf(image.bytes),
         }));
       },
-      ...(withClient ? { labelStudio: { url: fake.url, apiKey: LEGACY_TOKEN } } : {}),
+      ...(labelStudio ? { labelStudio } : {}),
     });
   }
 
   it('answers health and setup with the model version', async () => {
-    await start(true);
+    await start({ url: fake.url, apiKey: LEGACY_TOKEN });
     const health = await request(`${backend!.url}/health`);
     expect(await health.body.json()).toMatchObject({ status: 'UP', model_version: 'sha256:abc' });
     expect((await post('/setup', { project: '1.1', schema: '' })).json).toEqual({ model_version: 'sha256:abc' });
@@ -127,7 +129,7 @@ describe('ML backend server', () => {
   });
 
   it('predicts one result per task in order, with the class as a choice and null for unreadable images', async () => {
-    await start(true);
+    await start({ url: fake.url, apiKey: LEGACY_TOKEN });
     await unlink(uris[2]!);
     const answer = await post('/predict', {
       tasks: tasksFor([4, 2, 0]),
@@ -152,7 +154,7 @@ describe('ML backend server', () => {
   });
 
   it('without a configured client, fetches images with the hostname and token from /setup', async () => {
-    await start(false);
+    await start();
     const unset = await post('/predict', { tasks: tasksFor([1]), project: '7.1', label_config: buildChoicesConfig(CLASS_NAMES) });
     expect(unset.status).toBe(400);
     await post('/setup', { project: '7.1', schema: buildChoicesConfig(CLASS_NAMES), hostname: fake.url, access_token: LEGACY_TOKEN });
@@ -166,11 +168,61 @@ describe('ML backend server', () => {
     ]);
   });
 
+  const predicted = (indices: number[]) =>
+    indices.map((i) => ({
+      result: [{ from_name: 'label', to_name: 'image', type: 'choices', value: { choices: [String(classOf(bytes[i]!))] } }],
+      score: scoreOf(bytes[i]!),
+      model_version: 'sha256:abc',
+    }));
+
+  it('falls back to the configured server and its PAT when the token /setup sent is refused, and does not offer that token again', async () => {
+    const proxy = await new FaultProxy(fake.url).start();
+    try {
+      await start({ url: fake.url, apiKey: PAT });
+      await post('/setup', { project: '8.1', schema: buildChoicesConfig(CLASS_NAMES), hostname: proxy.url, access_token: 'b'.repeat(40) });
+      expect((await post('/predict', { tasks: tasksFor([1, 3]), project: '8.1' })).json['results']).toEqual(predicted([1, 3]));
+      // Only the refused attempts went to /setup's hostname; the images came from the configured server.
+      expect(proxy.log.length).toBeGreaterThan(0);
+      expect(proxy.log.map((entry) => entry.status)).toEqual(proxy.log.map(() => 401));
+      const attempts = proxy.log.length;
+      expect((await post('/predict', { tasks: tasksFor([4]), project: '8.1' })).json['results']).toEqual(predicted([4]));
+      expect(proxy.log).toHaveLength(attempts);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('falls back to the configured server when /setup sent no token, or a hostname that does not answer', async () => {
+    await start({ url: fake.url, apiKey: LEGACY_TOKEN });
+    await post('/setup', { project: '9.1', schema: buildChoicesConfig(CLASS_NAMES), hostname: fake.url });
+    expect((await post('/predict', { tasks: tasksFor([0]), project: '9.1' })).json['results']).toEqual(predicted([0]));
+    await post('/setup', { project: '9.2', schema: buildChoicesConfig(CLASS_NAMES), hostname: `http://127.0.0.1:${await closedPort()}`, access_token: LEGACY_TOKEN });
+    expect((await post('/predict', { tasks: tasksFor([6]), project: '9.2' })).json['results']).toEqual(predicted([6]));
+  });
+
+  it('refuses a malformed fallback URL when it starts', async () => {
+    await expect(startMlBackend({ modelVersion: 'm', score: async () => [], labelStudio: { url: 'not a url', apiKey: PAT } })).rejects.toMatchObject({
+      code: 'RPR_CONFIG',
+    });
+  });
+
   it('answers 404 for unknown routes and 400 for a body that is not JSON', async () => {
-    await start(true);
+    await start({ url: fake.url, apiKey: LEGACY_TOKEN });
     expect((await request(`${backend!.url}/nope`)).statusCode).toBe(404);
     const bad = await request(`${backend!.url}/predict`, { method: 'POST', body: '{not json' });
     expect(bad.statusCode).toBe(400);
     await bad.body.dump();
   });
 });
+
+/** A loopback port nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

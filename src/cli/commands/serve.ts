@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { readSecrets } from '../../config/index.js';
 import { RprError } from '../../errors/index.js';
 import { createScorer } from '../../metrics/index.js';
 import type { PoolSource } from '../../pool/types.js';
@@ -33,7 +34,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
         .option('k', { type: 'string', default: '10', describe: 'The rank k whose RPR_k is the prediction score (the largest of a list)' })
         .option('cache', { type: 'string', default: '.rpr-select/cache.sqlite', describe: 'Score cache (SQLite); --no-cache to disable' })
         .epilogue(
-          'Connect it in Label Studio (project settings → Model, or POST /api/ml) with this URL. Label Studio must reach the task images: it sends its hostname and a legacy access token to /setup. Sort the data manager by prediction score, ascending, to label the lowest-RPR tasks first.',
+          'Connect it in Label Studio (project settings → Model, or POST /api/ml) with this URL. Task images are fetched from Label Studio with the hostname and legacy token it sends to /setup; where that token is refused (legacy tokens disabled) or the hostname does not answer, from LABEL_STUDIO_URL with LABEL_STUDIO_API_KEY (a legacy token or a personal access token). Sort the data manager by prediction score, ascending, to label the lowest-RPR tasks first.',
         ) as unknown as Argv<ServeArgs>,
     handler: async (args) => {
       const { log } = commandEnv(ctx, args);
@@ -42,6 +43,9 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
       }
       const ks = parseKs(args.k);
       const k = Math.max(...ks);
+      const url = ctx.env['LABEL_STUDIO_URL'];
+      const apiKey = readSecrets(ctx.env).labelStudioApiKey;
+      const labelStudio = url && apiKey ? { url, apiKey } : null;
       const session = await createScorer({
         modelPath: args.model ?? bundledModelPath(),
         ks,
@@ -51,6 +55,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
         modelVersion: session.modelDigest,
         host: args.host,
         port: args.port,
+        ...(labelStudio ? { labelStudio } : {}),
         score: async (images) => {
           const source: PoolSource = {
             description: 'Label Studio /predict request',
@@ -69,6 +74,11 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
       });
       ctx.stdout.write(args.json ? `${JSON.stringify({ url: backend.url, modelVersion: session.modelDigest, backend: session.backend, k })}\n` : `${backend.url}\n`);
       log.info(`ML backend on ${backend.url} (model ${session.modelDigest.slice(0, 12)}, ${session.backend}, score = RPR_${k}); Ctrl-C stops it`);
+      log.info(
+        labelStudio
+          ? `images come from the Label Studio that calls /setup, else from ${labelStudio.url} (LABEL_STUDIO_URL)`
+          : 'images come from the Label Studio that calls /setup, with its legacy token; set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY for when that token is refused',
+      );
       await new Promise<void>((resolveStop) => {
         if (ctx.signal.aborted) resolveStop();
         ctx.signal.addEventListener('abort', () => resolveStop(), { once: true });

@@ -4,6 +4,11 @@
  * /predict receives tasks, downloads their images from Label Studio, scores them with the injected
  * function, and answers `{"results": [{"result": [...], "score": s, "model_version": v}, ...]}` in task
  * order. The scoring itself (the RPR) is not this file's business.
+ *
+ * Images are fetched first with what Label Studio sent to /setup (its hostname and the project owner's
+ * legacy token), then with the configured server (LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY for `serve`):
+ * /setup's token is refused where legacy tokens are disabled, and its hostname may not be reachable from
+ * here. A source that refuses the token or cannot be reached is not asked again.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,8 +40,9 @@ export interface MlBackendOptions {
   /** Sent back as every prediction's model_version (the model digest). */
   readonly modelVersion: string;
   /**
-   * How to reach Label Studio for the task images. By default the backend uses the `hostname` and
-   * `access_token` Label Studio sends to /setup (a legacy token, so the server must have them enabled).
+   * The Label Studio to fetch task images from when what /setup sent (hostname and legacy token) is
+   * missing, refused or unreachable. The key may be a legacy token or a personal access token.
+   * @defaultValue none: only what /setup sent
    */
   readonly labelStudio?: LabelStudioClientOptions;
   /** @defaultValue '127.0.0.1' */
@@ -72,6 +78,15 @@ interface Prediction {
   readonly model_version: string;
 }
 
+/** One way to reach Label Studio: a server and a key. */
+interface ImageSource {
+  readonly key: string;
+  readonly options: LabelStudioClientOptions;
+}
+
+/** Failures after which the next source is tried; the rest are the image's own (e.g. a missing file). */
+const TRY_NEXT_SOURCE: ReadonlySet<string> = new Set(['RPR_SINK_AUTH', 'RPR_SINK_UNREACHABLE']);
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -104,9 +119,15 @@ class RprMlBackend {
   /** What /setup told us per Label Studio project uid. */
   readonly #setups = new Map<string, SetupRequest>();
   readonly #clients = new Map<string, LabelStudioClient>();
+  /** Sources that refused their key or could not be reached. */
+  readonly #unusable = new Set<string>();
+  readonly #fallback: ImageSource | null;
 
   constructor(options: MlBackendOptions) {
     this.#options = options;
+    this.#fallback = options.labelStudio ? sourceOf(options.labelStudio) : null;
+    // A malformed URL or an empty key is reported when the backend starts, not at the first /predict.
+    if (this.#fallback) this.#client(this.#fallback);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -155,18 +176,16 @@ class RprMlBackend {
     const schema = request.label_config ?? setup?.schema ?? '';
     const config: ChoicesConfig | null = parseChoicesConfig(schema);
     const field = config?.imageField ?? DEFAULT_CHOICES_CONFIG.imageField;
-    const client = this.#clientFor(setup);
+    const sources = this.#sourcesFor(setup);
 
     const images = await Promise.all(
       tasks.map(async (task) => {
         const reference = imageReference(task, field);
         if (reference === null) return null;
         try {
-          return (await fetchTaskImage(client, task.id, reference, field)).bytes;
+          return await this.#fetchImage(sources, task.id, reference, field);
         } catch (error) {
-          if (error instanceof RprError && (error.code === 'RPR_SINK_AUTH' || error.code === 'RPR_SINK_UNREACHABLE')) {
-            throw error;
-          }
+          if (error instanceof RprError && TRY_NEXT_SOURCE.has(error.code)) throw error;
           debug('ml-backend: task %d image unreadable: %s', task.id, (error as Error).message);
           return null;
         }
@@ -191,21 +210,44 @@ class RprMlBackend {
     return { results, model_version: this.#options.modelVersion };
   }
 
-  #clientFor(setup: SetupRequest | undefined): LabelStudioClient {
-    const options =
-      this.#options.labelStudio ??
-      (setup?.hostname && setup.access_token ? { url: setup.hostname, apiKey: setup.access_token } : null);
-    if (options === null) {
-      throw new HttpError(
-        400,
-        'no Label Studio to fetch images from: /setup was not called for this project and no labelStudio option was given',
-      );
+  /** Where a project's images may be fetched, in the order to try. */
+  #sourcesFor(setup: SetupRequest | undefined): ImageSource[] {
+    const sources: ImageSource[] = [];
+    if (setup?.hostname?.trim() && setup.access_token?.trim()) {
+      // Without another source to turn to, what /setup sent gets the usual retries; with one, no time is
+      // spent retrying a host that may never answer.
+      sources.push(sourceOf({ url: setup.hostname, apiKey: setup.access_token, ...(this.#fallback ? { retries: 0 } : {}) }));
     }
-    const key = `${options.url}\n${options.apiKey}`;
-    let client = this.#clients.get(key);
+    if (this.#fallback) sources.push(this.#fallback);
+    const usable = sources.filter((source) => !this.#unusable.has(source.key));
+    if (usable.length > 0) return usable;
+    if (sources.length > 0) return sources.slice(-1);
+    throw new HttpError(
+      400,
+      'no Label Studio to fetch images from: /setup brought no hostname and token for this project, and none was configured (LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY for rpr-select serve)',
+    );
+  }
+
+  async #fetchImage(sources: readonly ImageSource[], taskId: number, reference: string, field: string): Promise<Buffer> {
+    const fetchWith = async (source: ImageSource) => (await fetchTaskImage(this.#client(source), taskId, reference, field)).bytes;
+    for (const [i, source] of sources.slice(0, -1).entries()) {
+      try {
+        return await fetchWith(source);
+      } catch (error) {
+        if (!(error instanceof RprError) || !TRY_NEXT_SOURCE.has(error.code)) throw error;
+        // A refused key or a host that does not answer stays so; a 5xx may pass, so only this fetch moves on.
+        if (error.code === 'RPR_SINK_AUTH' || error.context['status'] === null) this.#unusable.add(source.key);
+        debug('ml-backend: task %d: %s; trying %s', taskId, error.message, sources[i + 1]!.options.url);
+      }
+    }
+    return fetchWith(sources.at(-1)!);
+  }
+
+  #client(source: ImageSource): LabelStudioClient {
+    let client = this.#clients.get(source.key);
     if (!client) {
-      client = new LabelStudioClient(options);
-      this.#clients.set(key, client);
+      client = new LabelStudioClient(source.options);
+      this.#clients.set(source.key, client);
     }
     return client;
   }
@@ -226,6 +268,10 @@ class RprMlBackend {
       throw new HttpError(400, 'request body is not JSON');
     }
   }
+}
+
+function sourceOf(options: LabelStudioClientOptions): ImageSource {
+  return { key: `${options.url}\n${options.apiKey}`, options };
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -25,7 +25,9 @@ export type Fault =
    * Forwarded with the first Bearer token the proxy passed on, as a client whose clock runs behind would
    * send it: a token the server really issued, expired by now if the test waited out its lifetime.
    */
-  | { readonly kind: 'first-auth' };
+  | { readonly kind: 'first-auth' }
+  /** Forwarded with its JSON body rewritten (the log keeps the body as sent). */
+  | { readonly kind: 'rewrite-json'; readonly rewrite: (body: Record<string, unknown>) => Record<string, unknown> };
 
 /** A well-formed access JWT that expired long ago and carries a signature no server issued. */
 const FORGED_ACCESS_TOKEN = [
@@ -139,7 +141,8 @@ export class FaultProxy {
 
     if (fault?.kind === 'drop-before') return void req.socket.destroy();
     if (fault?.kind === 'status' && !fault.forward) return injected(fault.status, fault.headers);
-    const forwarded = await this.#forward(req, method, path, body, this.#authorization(req, fault));
+    const sent = fault?.kind === 'rewrite-json' ? Buffer.from(JSON.stringify(fault.rewrite(JSON.parse(body.toString('utf8')) as Record<string, unknown>))) : body;
+    const forwarded = await this.#forward(req, method, path, sent, this.#authorization(req, fault));
     switch (fault?.kind) {
       case 'drop-after':
         return void req.socket.destroy();
