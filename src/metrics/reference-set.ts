@@ -9,7 +9,7 @@ import type { BasisKey, CacheStore } from '../cache/index.js';
 import { RprError } from '../errors/index.js';
 import type { Executor } from '../model/executor.js';
 import { sizeOf } from '../model/ir.js';
-import { createPoolSource, preprocessingDigest, streamSamples } from '../pool/index.js';
+import { collectSamples, createPoolSource, preprocessingDigest, streamSamples } from '../pool/index.js';
 import type { Preprocessing, Sample } from '../pool/types.js';
 import type { ReferenceBasis } from './reference-basis.js';
 import { basisDigest, buildReferenceBasis, maxReferenceImages } from './reference-basis.js';
@@ -80,13 +80,8 @@ export async function prepareReference(options: PrepareReferenceOptions): Promis
 
 /** The first `limit` usable images of a set, and whether there were more. */
 async function firstSamples(spec: string, pre: Preprocessing, limit: number): Promise<{ samples: Sample[]; truncated: boolean }> {
-  const samples: Sample[] = [];
-  for await (const event of streamSamples(await createPoolSource(spec), pre)) {
-    if (event.kind !== 'sample') continue;
-    if (samples.length === limit) return { samples, truncated: true };
-    samples.push(event.sample);
-  }
-  return { samples, truncated: false };
+  const { samples } = await collectSamples(await createPoolSource(spec), pre, limit + 1);
+  return { samples: samples.slice(0, limit), truncated: samples.length > limit };
 }
 
 async function* pixelsOf(spec: string, pre: Preprocessing): AsyncIterable<Float32Array> {
