@@ -109,6 +109,23 @@ describe('LabelStudioSink.push without faults', () => {
     ]);
   });
 
+  it('concurrency is how many batches look up what the project holds at once; their imports still go one at a time', async () => {
+    const lookupsBeforeFirstImport = new Map<number, number>();
+    for (const concurrency of [1, 3]) {
+      const from = proxy.log.length;
+      await sink({ project: `digits-${concurrency}`, concurrency }).push(remoteItems(30, concurrency));
+      const calls = proxy.log.slice(from).filter((entry) => entry.path.startsWith('/api/tasks') || IMPORT.test(entry.path));
+      lookupsBeforeFirstImport.set(concurrency, calls.findIndex((entry) => IMPORT.test(entry.path)));
+      const imports = calls.filter((entry) => IMPORT.test(entry.path));
+      expect(imports).toHaveLength(3);
+      imports.slice(1).forEach((entry, i) => expect(entry.at).toBeGreaterThan(imports[i]!.answeredAt!));
+    }
+    // One batch at a time: its two lookups (tasks showing its images, tasks holding its samples), then its import.
+    expect(lookupsBeforeFirstImport.get(1)).toBe(2);
+    // Three at a time: the three batches' first lookups go out before any import.
+    expect(lookupsBeforeFirstImport.get(3)).toBeGreaterThanOrEqual(3);
+  });
+
   it('pushing the same items again imports nothing and returns the same task ids', async () => {
     const items = remoteItems(25);
     const first = await sink().push(items);

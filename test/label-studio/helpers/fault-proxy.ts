@@ -53,6 +53,8 @@ export interface ProxyLogEntry {
   readonly body: string;
   /** The status passed back to the client; null until answered, and when the connection was dropped. */
   status: number | null;
+  /** When the answer was passed back (performance.now()); null until then. */
+  answeredAt: number | null;
 }
 
 /**
@@ -130,10 +132,11 @@ export class FaultProxy {
     );
     if (rule) rule.times = (rule.times ?? 1) - 1;
     const fault = rule?.fault ?? null;
-    const entry: ProxyLogEntry = { method, path, fault: fault?.kind ?? null, at: performance.now(), body: body.toString('utf8'), status: null };
+    const entry: ProxyLogEntry = { method, path, fault: fault?.kind ?? null, at: performance.now(), body: body.toString('utf8'), status: null, answeredAt: null };
     this.log.push(entry);
     const answer = (forwarded: Forwarded) => {
       entry.status = forwarded.status;
+      entry.answeredAt = performance.now();
       reply(res, forwarded);
     };
     const injected = (status: number, headers: Readonly<Record<string, string>> = {}) =>
