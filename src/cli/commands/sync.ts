@@ -24,7 +24,7 @@ export function syncCommand(ctx: CliContext): CommandModule<GlobalArgs, SyncArgs
           describe: `JSON-lines file the labeled images are appended to for training, one line each: id, uri, label, annotator, time (default: ${LABELS_FILE} beside the ledger)`,
         })
         .epilogue(
-          'With the jsonl sink, labels are read from <queue>.labels.jsonl beside the queue (queue.jsonl → queue.labels.jsonl): one line per image, {"id": "<sample id>", "label": …, "annotator"?: …, "time"?: …}, or {"id": …, "status": "skipped"}.',
+          'Labels are read from the sink (and Label Studio project) the unfinished rounds were pushed to, unless the config or a flag sets them; one that contradicts those rounds is refused (exit 2). With the jsonl sink, labels are read from <queue>.labels.jsonl beside the queue (queue.jsonl → queue.labels.jsonl): one line per image, {"id": "<sample id>", "label": …, "annotator"?: …, "time"?: …}, or {"id": …, "status": "skipped"}.',
         ) as Argv<SyncArgs>,
     handler: async (args) => {
       const { log } = commandEnv(ctx, args);
