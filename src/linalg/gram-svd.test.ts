@@ -80,6 +80,18 @@ describe('svdFromGram', () => {
     }
   });
 
+  it('gives a tall matrix (m > n) its n singular values and exact coordinates', () => {
+    const a = randomMatrix(12, 6, 3);
+    const x = randomVector(12, 3);
+    const got = svdFromGram(gramOf(a), 6, 3);
+    expect(got.sigma).toHaveLength(3);
+    expect(got.rank).toBe(3);
+    expectMatchesDenseSvd(a, x, 1e-9);
+    // Full rank n: the right vectors span R³, so the coordinates keep all of x.
+    const coords = rightCoordinates(got, times(a, x));
+    expect(Math.hypot(...coords)).toBeCloseTo(Math.hypot(...x), 12);
+  });
+
   it('decomposes a single row: σ = ‖a‖, u = 1, ⟨v, x⟩ = ⟨a, x⟩/‖a‖', () => {
     const a = randomMatrix(4, 1, 20);
     const x = randomVector(4, 20);
@@ -128,7 +140,7 @@ describe('svdFromGram', () => {
 
     let shape: unknown;
     try {
-      svdFromGram(new Float64Array(9), 3, 2);
+      svdFromGram(new Float64Array(8), 3, 2);
     } catch (e) {
       shape = e;
     }

@@ -1,14 +1,15 @@
 /**
  * Per-sample scoring (the paper's mode): linearize the network at each image, take the SVD of A[x],
- * and measure how much of the image lies in the span of its top right singular vectors.
+ * and measure how much of the image lies in the span of its top right singular vectors. The exact
+ * path never forms those vectors: V_rᵀx comes from A·x and the Gram matrix (svd-of-image.ts).
  */
 import type { Executor } from '../model/executor.js';
 import { outputIsClassVector, sizeOf } from '../model/ir.js';
 import type { Sample } from '../pool/types.js';
 import type { RatioOptions } from './ratios.js';
-import { leftProjectionRatios, rightProjectionRatios } from './ratios.js';
+import { leftProjectionRatios, projectedInput, ratiosFromCoordinates } from './ratios.js';
 import type { IterativeSvdOptions, SvdMethod } from './svd-of-image.js';
-import { resolveSvdMethod, svdOfBatch } from './svd-of-image.js';
+import { resolveSvdMethod, spectraOfBatch } from './svd-of-image.js';
 import type { ScoreResult } from './types.js';
 
 export interface PerSampleOptions extends RatioOptions, IterativeSvdOptions {
@@ -46,25 +47,26 @@ export async function scorePerSample(
   const m = ir.outputSize;
   const images = new Float32Array(samples.length * n);
   samples.forEach((s, b) => images.set(s.pixels, b * n));
-  const lin = await executor.linearize(images, samples.length);
-  try {
-    const method = resolveSvdMethod(options.svd ?? 'auto', m);
-    const svds = await svdOfBatch(lin, m, n, method, Math.max(...options.ks), options);
-    const classifies = outputIsClassVector(ir);
-    return samples.map((sample, b) => {
-      const svd = svds[b]!;
-      const logits = Array.from(lin.outputs.subarray(b * m, (b + 1) * m));
-      const predicted = classifies ? argmax(lin.outputs, b * m, m) : null;
-      const base = { id: sample.id, uri: sample.uri, predicted, logits };
-      const r = rightProjectionRatios(svd.v, svd.rank, sample.pixels, options.ks, options);
-      if (!r.ok) return { ...base, rpr: null, sigma: null, coords: null, error: r.error };
-      const scored = { ...base, rpr: r.ratios, sigma: Array.from(svd.sigma), coords: r.coords };
-      if (!labels) return scored;
-      const y = Array.from({ length: m }, (_, i) => (i === labels[b] ? 1 : 0));
-      const l = leftProjectionRatios(svd.u, svd.rank, y, options.ks, options);
-      return l.ok ? { ...scored, lpr: l.ratios } : scored;
-    });
-  } finally {
-    lin.dispose();
-  }
+  const inputs = samples.map((s) => projectedInput(s.pixels, options.center ?? null));
+  const probes = options.center ? new Float32Array(samples.length * n) : images;
+  inputs.forEach((input, b) => {
+    if (options.center && input.ok) probes.set(input.x, b * n);
+  });
+  const method = resolveSvdMethod(options.svd ?? 'auto', m);
+  const { outputs, spectra } = await spectraOfBatch(executor, images, probes, samples.length, method, Math.max(...options.ks), options);
+  const classifies = outputIsClassVector(ir);
+  return samples.map((sample, b) => {
+    const spectrum = spectra[b]!;
+    const logits = Array.from(outputs.subarray(b * m, (b + 1) * m));
+    const predicted = classifies ? argmax(outputs, b * m, m) : null;
+    const base = { id: sample.id, uri: sample.uri, predicted, logits };
+    const input = inputs[b]!;
+    if (!input.ok) return { ...base, rpr: null, sigma: null, coords: null, error: input.error };
+    const r = ratiosFromCoordinates(spectrum.coords, input.norm, options.ks, options);
+    const scored = { ...base, rpr: r.ratios, sigma: Array.from(spectrum.sigma), coords: r.coords };
+    if (!labels) return scored;
+    const y = Array.from({ length: m }, (_, i) => (i === labels[b] ? 1 : 0));
+    const l = leftProjectionRatios(spectrum.u, spectrum.rank, y, options.ks, options);
+    return l.ok ? { ...scored, lpr: l.ratios } : scored;
+  });
 }

@@ -3,7 +3,7 @@
  * top-k right (left) singular vectors. Options cover the readings the paper leaves open
  * (reference/rpr-lpr.md §5.3): squared (energy), complement (the nullspace part), centring.
  */
-import { projectionNorms } from '../linalg/index.js';
+import { leadingNorms, projectionNorms } from '../linalg/index.js';
 
 export interface RatioOptions {
   /** Report ‖P_k x‖²/‖x‖² (energy) instead of the norm ratio. @defaultValue false */
@@ -26,9 +26,30 @@ function finish(fraction: number, options: RatioOptions): number {
   return options.squared ? energy : f;
 }
 
+/** The input a right projection ratio measures (x, or x − c) and its norm, or why it has none. */
+export type ProjectedInput = { readonly ok: true; readonly x: Float32Array; readonly norm: number } | { readonly ok: false; readonly error: string };
+
 /**
- * RPR_k(x) = ‖V_kᵀx‖/‖x‖ for every k in ks; with a centre c, of x − c instead (mean-centred RPR).
- * An all-zero image has no score even when centred: it is a blank or broken input, not a direction.
+ * x, or x − c with a centre c (mean-centred RPR). An all-zero image has no score even when centred: it
+ * is a blank or broken input, not a direction; neither has an image equal to the centre.
+ * @param center subtracted from x (the mean image of the reference set), or null.
+ */
+export function projectedInput(x: Float32Array, center: Float32Array | null): ProjectedInput {
+  const raw = norm(x);
+  if (!(raw > ZERO_NORM)) {
+    return { ok: false, error: 'zero image: ‖x‖ = 0, so the RPR is undefined (the image is not selected)' };
+  }
+  if (!center) return { ok: true, x, norm: raw };
+  const centred = Float32Array.from(x, (xi, i) => xi - center[i]!);
+  const size = norm(centred);
+  if (!(size > ZERO_NORM)) {
+    return { ok: false, error: 'image equals the centre (the mean reference image): ‖x − x̄‖ = 0, so the centred RPR is undefined (the image is not selected)' };
+  }
+  return { ok: true, x: centred, norm: size };
+}
+
+/**
+ * RPR_k(x) = ‖V_kᵀx‖/‖x‖ for every k in ks; with a centre c, of x − c instead (projectedInput).
  * @param v Vᵀ, rank × n row-major (orthonormal rows, leading first).
  * @param center subtracted from x first (the mean image of the reference set), or null.
  */
@@ -39,17 +60,17 @@ export function rightProjectionRatios(
   ks: readonly number[],
   options: RatioOptions & { readonly center?: Float32Array | null } = {},
 ): RatioResult {
-  const raw = norm(x);
-  if (!(raw > ZERO_NORM)) {
-    return { ok: false, error: 'zero image: ‖x‖ = 0, so the RPR is undefined (the image is not selected)' };
-  }
-  const center = options.center ?? null;
-  const centred = center ? Float32Array.from(x, (xi, i) => xi - center[i]!) : x;
-  const size = center ? norm(centred) : raw;
-  if (!(size > ZERO_NORM)) {
-    return { ok: false, error: 'image equals the centre (the mean reference image): ‖x − x̄‖ = 0, so the centred RPR is undefined (the image is not selected)' };
-  }
-  const { norms, coords } = projectionNorms(v, rank, centred, ks);
+  const input = projectedInput(x, options.center ?? null);
+  if (!input.ok) return input;
+  return ratiosFromCoordinates(projectionNorms(v, rank, input.x, []).coords, input.norm, ks, options);
+}
+
+/**
+ * RPR_k from the coordinates V_rᵀx̃ of the projected input x̃ on the right singular vectors (leading
+ * first) and ‖x̃‖: all the exact path has, as it never forms V (linalg/gram-svd.ts).
+ */
+export function ratiosFromCoordinates(coords: Float64Array, size: number, ks: readonly number[], options: RatioOptions = {}): Extract<RatioResult, { ok: true }> {
+  const norms = leadingNorms(coords, ks);
   const ratios: Record<string, number> = {};
   ks.forEach((k, i) => {
     ratios[String(k)] = finish(norms[i]! / size, options);

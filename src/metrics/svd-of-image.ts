@@ -4,9 +4,10 @@
  * (segmentation: one output per pixel).
  */
 import { errors } from '../errors/index.js';
-import { lanczosSvd, randomizedSvd, thinSvd } from '../linalg/index.js';
-import type { SvdResult } from '../linalg/index.js';
-import type { Linearization } from '../model/executor.js';
+import { lanczosSvd, projectionNorms, randomizedSvd, rightCoordinates, svdFromGram } from '../linalg/index.js';
+import type { GramSvd } from '../linalg/index.js';
+import type { Executor } from '../model/executor.js';
+import { sizeOf } from '../model/ir.js';
 
 export const SVD_METHODS = ['auto', 'exact', 'randomized', 'lanczos'] as const;
 export type SvdMethod = (typeof SVD_METHODS)[number];
@@ -28,36 +29,56 @@ export function resolveSvdMethod(method: SvdMethod, outputs: number): Exclude<Sv
   return method;
 }
 
-/** One SvdResult per image of the batch, with the top `k` triplets at least (all of them when exact). */
-export async function svdOfBatch(
-  lin: Linearization,
-  rows: number,
-  cols: number,
+/** What scoring needs of one image's A[x]: σ, U, and the coordinates V_rᵀp of its probe p. */
+export interface ImageSpectrum extends GramSvd {
+  /** ⟨vⱼ, p⟩ for j < rank. */
+  readonly coords: Float64Array;
+}
+
+/**
+ * The spectrum of A[x_b] for each image of a batch, and the network outputs. Exact: one
+ * Executor.gramians call (the engine reduces the Jacobians to A·Aᵀ and A·p), then σ, U and V_rᵀp from
+ * the m × m Gram matrix. Randomized / Lanczos: through the matrix-free operator, V formed.
+ * @param probes - what each image's right vectors are projected on (the image, or the image minus a centre), count × n.
+ */
+export async function spectraOfBatch(
+  executor: Executor,
+  images: Float32Array,
+  probes: Float32Array,
+  count: number,
   method: Exclude<SvdMethod, 'auto'>,
   k: number,
   options: IterativeSvdOptions = {},
-): Promise<SvdResult[]> {
+): Promise<{ readonly outputs: Float32Array; readonly spectra: ImageSpectrum[] }> {
+  const rows = executor.ir.outputSize;
+  const cols = sizeOf(executor.ir.inputShape);
   if (method === 'exact') {
-    const jac = await lin.jacobians();
-    const block = rows * cols;
-    return Array.from({ length: lin.count }, (_, b) =>
-      thinSvd({ rows, cols, data: Float64Array.from(jac.subarray(b * block, (b + 1) * block)) }),
-    );
+    const g = await executor.gramians(images, count, probes);
+    const spectra = Array.from({ length: count }, (_, b) => {
+      const svd = svdFromGram(g.gram.subarray(b * rows * rows, (b + 1) * rows * rows), rows, cols);
+      return { ...svd, coords: rightCoordinates(svd, g.products, b * rows) };
+    });
+    return { outputs: g.outputs, spectra };
   }
   const rank = Math.min(k, rows, cols);
   if (rank < 1) throw errors.usage(`cannot compute a rank-${k} SVD of a ${rows} × ${cols} operator`);
-  const results: SvdResult[] = [];
-  for (let b = 0; b < lin.count; b++) {
-    const op = lin.operator(b);
-    results.push(
-      method === 'randomized'
-        ? await randomizedSvd(op, rank, {
-            oversampling: options.oversampling ?? 10,
-            powerIterations: options.powerIterations ?? 2,
-            seed: options.seed ?? 0,
-          })
-        : await lanczosSvd(op, rank),
-    );
+  const lin = await executor.linearize(images, count);
+  try {
+    const spectra: ImageSpectrum[] = [];
+    for (let b = 0; b < count; b++) {
+      const op = lin.operator(b);
+      const svd =
+        method === 'randomized'
+          ? await randomizedSvd(op, rank, {
+              oversampling: options.oversampling ?? 10,
+              powerIterations: options.powerIterations ?? 2,
+              seed: options.seed ?? 0,
+            })
+          : await lanczosSvd(op, rank);
+      spectra.push({ sigma: svd.sigma, u: svd.u, rank: svd.rank, coords: projectionNorms(svd.v, svd.rank, probes.subarray(b * cols, (b + 1) * cols), []).coords });
+    }
+    return { outputs: lin.outputs, spectra };
+  } finally {
+    lin.dispose();
   }
-  return results;
 }
