@@ -1,7 +1,8 @@
 export type { ActivationFn, IRNode, ModelIR, Op, OpKind, Padding, Pair, WeightTensor } from './ir.js';
 export { outputIsClassVector, sizeOf } from './ir.js';
 export type { Executor, Linearization } from './executor.js';
-export { ENGINE_CHOICES, isEngineChoice, loadModel, readModelMetadata } from './load-model.js';
+export { createExecutor, ENGINE_CHOICES, isEngineChoice, loadModel, readModelMetadata } from './load-model.js';
+export { preActivationIR } from './pre-activation-ir.js';
 export type { EngineChoice, LoadedModel, LoadModelOptions, ModelMetadata } from './load-model.js';
 export { layersModelToIR } from './frontends/layers-model-frontend.js';
 export type { FrontendOptions } from './frontends/layers-model-frontend.js';
