@@ -17,11 +17,15 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/** The absolute path of each relative import of a file. */
+function importedPaths(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => resolve(dirname(file), m[1]!));
+}
+
 /** Top-level folder under src/ of each relative import of a file. */
 function importedParts(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => m[1]!);
-  return specs.map((spec) => relative(SRC, resolve(dirname(file), spec)).split('/')[0]!);
+  return importedPaths(file).map((path) => relative(SRC, path).split('/')[0]!);
 }
 
 const FORBIDDEN: readonly [string, string][] = [
@@ -46,6 +50,13 @@ describe('architecture', () => {
       .filter((f) => importedParts(f).includes(to))
       .map((f) => relative(SRC, f));
     expect(offenders).toEqual([]);
+  });
+
+  it('a model frontend never imports an executor (both read the IR and what src/model shares)', () => {
+    const FRONTENDS = join(SRC, 'model', 'frontends');
+    const EXECUTORS = join(SRC, 'model', 'executors');
+    const offenders = sourceFiles(FRONTENDS).filter((f) => importedPaths(f).some((path) => path.startsWith(EXECUTORS)));
+    expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });
 
   it('nothing outside src/cli imports the CLI', () => {

@@ -126,8 +126,7 @@ export function perChannel(cv: Converter, v: Value, c: OnnxConstant): Float32Arr
 }
 
 export function affine(cv: Converter, node: OnnxGraphNode, v: Value, scale: Float32Array, shift: Float32Array): Value {
-  const id = cv.add(node.name, node.opType, { kind: 'batchNorm', scale, shift }, [v.id], cv.shape(v.id));
-  return v.kind === 'image' ? { kind: 'image', id } : { kind: 'flat', id, perm: v.perm };
+  return withSameLayout(v, cv.add(node.name, node.opType, { kind: 'batchNorm', scale, shift }, [v.id], cv.shape(v.id)));
 }
 
 export function withSameLayout(v: Value, id: number): Value {

@@ -5,8 +5,8 @@
  * RPR_INPUT_SHAPE errors naming the file.
  */
 import { RprError } from '../../errors/index.js';
-import type { OnnxAttribute, OnnxNode, OnnxTensor } from '../executors/onnx/onnx-proto.js';
-import { DataType, decodeModel } from '../executors/onnx/onnx-proto.js';
+import type { OnnxAttribute, OnnxNode, OnnxTensor } from '../onnx-proto.js';
+import { DataType, decodeModel } from '../onnx-proto.js';
 
 /** A constant: row-major values (int64 ones as numbers) and dims. */
 export interface OnnxConstant {

@@ -3,7 +3,7 @@
  * IR nodes with exactly ONNX's semantics, or stops with RPR_UNSUPPORTED_LAYER naming the node, its op
  * type and why.
  */
-import { permute } from '../executors/onnx/graph-layout.js';
+import { permute } from '../permute.js';
 import type { ActivationFn, Op, Pair, WeightTensor } from '../ir.js';
 import { sizeOf } from '../ir.js';
 import type { Converter, Value } from './onnx-converter.js';

@@ -18,7 +18,7 @@ import { adjointValues } from './emit-linearized.js';
 import { GraphBuilder } from './graph-builder.js';
 import { toGraphOrder, toIrOrder } from './graph-layout.js';
 import { LinearPatterns } from './linear-patterns.js';
-import { DataType } from './onnx-proto.js';
+import { DataType } from '../../onnx-proto.js';
 import type { PreparedNode } from './prepared-node.js';
 
 export const GRAM_PROBES = 'p';

@@ -2,8 +2,8 @@
  * A small typed front to ONNX's GraphProto: named values, constants, nodes with typed attributes, and
  * the model bytes at the end. Value names are generated, so emitters only pass the names they got back.
  */
-import type { OnnxAttribute, OnnxNode, OnnxTensor } from './onnx-proto.js';
-import { DataType, EMIT_IR_VERSION, EMIT_OPSET, encodeModel, onnx } from './onnx-proto.js';
+import type { OnnxAttribute, OnnxNode, OnnxTensor } from '../../onnx-proto.js';
+import { DataType, EMIT_IR_VERSION, EMIT_OPSET, encodeModel, onnx } from '../../onnx-proto.js';
 
 /** An attribute value: ints and floats are told apart by the key's spelling in `attrs` (see `Attrs`). */
 export type AttrValue = number | string | readonly number[] | { readonly floats: readonly number[] } | { readonly float: number };

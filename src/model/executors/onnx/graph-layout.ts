@@ -26,33 +26,6 @@ export function perChannelDims(shape: readonly number[]): number[] {
   return isImage(shape) ? [c, 1, 1] : [c];
 }
 
-/** A row-major tensor's data with its axes permuted: out axis i is in axis perm[i]. */
-export function permute(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
-  const rank = shape.length;
-  const outShape = perm.map((p) => shape[p]!);
-  const inStrides = new Array<number>(rank);
-  let s = 1;
-  for (let i = rank - 1; i >= 0; i--) {
-    inStrides[i] = s;
-    s *= shape[i]!;
-  }
-  const strides = perm.map((p) => inStrides[p]!);
-  const out = new Float32Array(data.length);
-  const index = new Array<number>(rank).fill(0);
-  let src = 0;
-  for (let o = 0; o < out.length; o++) {
-    out[o] = data[src]!;
-    for (let a = rank - 1; a >= 0; a--) {
-      index[a]!++;
-      src += strides[a]!;
-      if (index[a]! < outShape[a]!) break;
-      src -= strides[a]! * outShape[a]!;
-      index[a] = 0;
-    }
-  }
-  return out;
-}
-
 /** A graph value of IR shape `shape` in the IR's own NHWC order ([N, ...shape]). */
 export function toIrOrder(b: GraphBuilder, value: string, shape: readonly number[]): string {
   return isImage(shape) ? b.op('Transpose', [value], { perm: [0, 2, 3, 1] }) : value;

@@ -6,7 +6,8 @@ import { errors } from '../../../errors/index.js';
 import type { AxisGeometry } from '../../conv-geometry.js';
 import { axisGeometry } from '../../conv-geometry.js';
 import type { IRNode, ModelIR } from '../../ir.js';
-import { isImage, perChannelDims, permute } from './graph-layout.js';
+import { permute } from '../../permute.js';
+import { isImage, perChannelDims } from './graph-layout.js';
 
 export interface PreparedNode {
   /** Conv-like kernels as ONNX Conv weights [O, I/group, kh, kw]. */

@@ -1,6 +1,7 @@
 /**
  * The one place rpr-select imports ONNX's protobuf schema (the `onnx-proto` package: ONNX's published
- * onnx.proto compiled for protobufjs). Graphs are written and models read through it, never by hand.
+ * onnx.proto compiled for protobufjs). Graphs are written (executors/onnx) and models read
+ * (frontends/onnx-graph.ts) through it, never by hand.
  */
 import onnxProto from 'onnx-proto';
 
