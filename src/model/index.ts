@@ -1,6 +1,6 @@
-export type { ActivationFn, IRNode, ModelIR, Op, OpKind, Padding, Pair, WeightTensor } from './ir.js';
+export type { ActivationFn, IRNode, ModelIR, Op, OpKind, Padding, Pair, ResizeCoordinates, WeightTensor } from './ir.js';
 export { outputIsClassVector, sizeOf } from './ir.js';
-export type { Executor, Linearization } from './executor.js';
+export type { Executor, Gramians, Linearization } from './executor.js';
 export { createExecutor, ENGINE_CHOICES, isEngineChoice, loadModel, readModelMetadata } from './load-model.js';
 export { preActivationIR } from './pre-activation-ir.js';
 export type { EngineChoice, LoadedModel, LoadModelOptions, ModelMetadata } from './load-model.js';

@@ -31,6 +31,13 @@ export type ActivationFn =
   | 'softsign'
   | 'gelu';
 
+/**
+ * ONNX Resize's coordinate_transformation_mode for linear interpolation. PyTorch exports
+ * F.interpolate(mode='bilinear') as 'pytorch_half_pixel' (or 'half_pixel'), and with
+ * align_corners=True as 'align_corners'; TF's half_pixel_centers is 'half_pixel'.
+ */
+export type ResizeCoordinates = 'asymmetric' | 'half_pixel' | 'pytorch_half_pixel' | 'align_corners';
+
 export type Op =
   | { readonly kind: 'input' }
   | {
@@ -94,7 +101,17 @@ export type Op =
   | { readonly kind: 'reshape' }
   | { readonly kind: 'zeroPad'; readonly pads: readonly [Pair, Pair] }
   | { readonly kind: 'crop'; readonly crops: readonly [Pair, Pair] }
-  | { readonly kind: 'upsample'; readonly size: Pair; readonly interpolation: 'nearest' | 'bilinear' }
+  | {
+      /** Upsampling by integer factors `size` (rows, columns). */
+      readonly kind: 'upsample';
+      readonly size: Pair;
+      readonly interpolation: 'nearest' | 'bilinear';
+      /**
+       * Bilinear only: where an output pixel samples the input (bilinear-weights.ts).
+       * @defaultValue 'asymmetric' (TF's resizeBilinear without half-pixel centres; Keras's UpSampling2D in TF.js)
+       */
+      readonly coordinates?: ResizeCoordinates;
+    }
   | { readonly kind: 'add' }
   | { readonly kind: 'concat' }
   | { readonly kind: 'identity' };

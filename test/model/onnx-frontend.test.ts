@@ -12,14 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RprError } from '../../src/errors/index.js';
 import { scorePerSample } from '../../src/metrics/per-sample.js';
+import { adjointTest } from '../../src/linalg/adjoint-test.js';
+import type { Executor } from '../../src/model/executor.js';
 import { GraphBuilder } from '../../src/model/executors/onnx/graph-builder.js';
+import { loadOrt } from '../../src/model/executors/onnx/ort-runtime.js';
 import { OnnxExecutor } from '../../src/model/executors/onnx/onnx-executor.js';
 import { TfjsExecutor } from '../../src/model/executors/tfjs/tfjs-executor.js';
 import { layersModelToIR } from '../../src/model/frontends/layers-model-frontend.js';
 import { loadOnnxModel, onnxModelToIR } from '../../src/model/frontends/onnx-frontend.js';
-import type { ModelIR } from '../../src/model/ir.js';
+import type { ModelIR, ResizeCoordinates } from '../../src/model/ir.js';
 import { sizeOf } from '../../src/model/ir.js';
 import { loadModel } from '../../src/model/load-model.js';
+import { decodeModel, encodeModel } from '../../src/model/onnx-proto.js';
 import { initBackend, tf, tfl } from '../../src/model/tf-runtime.js';
 import type { Sample } from '../../src/pool/types.js';
 import { createRng } from '../../src/util/rng.js';
@@ -312,3 +316,167 @@ describe('layouts the frontend accepts', () => {
     await rm(dir, { recursive: true });
   });
 });
+
+/** The same model bytes declaring an older opset (Upsample was removed from the default domain in opset 10). */
+function withOpset(bytes: Uint8Array, opset: number): Uint8Array {
+  const model = decodeModel(bytes);
+  model.opsetImport = [{ domain: '', version: opset }];
+  return encodeModel(model);
+}
+
+/** [C, H, W] → [H, W, C] (the IR's order) for `count` images. */
+function toNhwc(data: Float32Array, count: number, c: number, h: number, w: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < count; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[(i * h * w + p) * c + ch] = data[(i * c + ch) * h * w + p]!;
+  return out;
+}
+
+/** [H, W, C] → [C, H, W] for `count` images. */
+function toNchw(data: Float32Array, count: number, c: number, h: number, w: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < count; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[(i * c + ch) * h * w + p] = data[(i * h * w + p) * c + ch]!;
+  return out;
+}
+
+/** onnxruntime running the model file itself on NHWC images of shape [h, w, c], one at a time; NHWC outputs. */
+async function fileRunner(bytes: Uint8Array, [h, w, c]: readonly number[], outShape: readonly number[]) {
+  const ort = await loadOrt();
+  const session = await ort.InferenceSession.create(bytes);
+  const run = async (x: Float32Array): Promise<Float32Array> => {
+    const y = (await session.run({ x: new ort.Tensor('float32', toNchw(x, 1, c!, h!, w!), [1, c!, h!, w!]) }))['y']!.data as Float32Array;
+    return outShape.length === 3 ? toNhwc(y, 1, outShape[2]!, outShape[0]!, outShape[1]!) : y;
+  };
+  return { run, release: () => session.release() };
+}
+
+/** Both executors of an IR, for a test that checks them alike. */
+async function bothEngines(ir: ModelIR): Promise<[string, Executor][]> {
+  await initBackend('cpu');
+  return [
+    ['ONNX Runtime', await OnnxExecutor.create(ir)],
+    ['TF.js', new TfjsExecutor(ir, 'cpu')],
+  ];
+}
+
+describe('Resize (bilinear, every coordinate rule), Upsample, Dropout and Identity against onnxruntime running the file', () => {
+  const [c, h, w] = [2, 3, 4];
+
+  it.each<[ResizeCoordinates, 'scales' | 'sizes']>([
+    ['half_pixel', 'scales'],
+    ['pytorch_half_pixel', 'scales'],
+    ['pytorch_half_pixel', 'sizes'],
+    ['align_corners', 'sizes'],
+    ['asymmetric', 'scales'],
+  ])('a linear Resize with %s coordinates (%s given) is the linear map the file computes, on both engines', async (coordinates, given) => {
+    const bytes = model(c, h, w, (b, x) => {
+      const target = given === 'scales' ? ['', b.floats('s', Float32Array.of(1, 1, 2, 3), [4])] : ['', '', b.int64s([1, c, 2 * h, 3 * w])];
+      return b.op('Resize', [x, ...target], { mode: 'linear', coordinate_transformation_mode: coordinates });
+    });
+    const ir = onnxModelToIR(bytes, 'resize.onnx');
+    expect(ir.nodes[1]!.op).toEqual({ kind: 'upsample', size: [2, 3], interpolation: 'bilinear', ...(coordinates === 'asymmetric' ? {} : { coordinates }) });
+    const n = h * w * c;
+    const m = ir.outputSize;
+    // The file's map, column by column: the output for each unit input.
+    const file = await fileRunner(bytes, ir.inputShape, ir.nodes[ir.output]!.shape);
+    const expected = new Float32Array(m * n);
+    for (let j = 0; j < n; j++) {
+      const column = await file.run(Float32Array.from({ length: n }, (_, i) => (i === j ? 1 : 0)));
+      for (let i = 0; i < m; i++) expected[i * n + j] = column[i]!;
+    }
+    await file.release();
+    for (const [, ex] of await bothEngines(ir)) {
+      const lin = await ex.linearize(Float32Array.from({ length: n }, (_, i) => Math.sin(i)), 1);
+      expect(relativeError(await lin.jacobians(), expected)).toBeLessThan(1e-6);
+      expect((await adjointTest(lin.operator(0), { trials: 3, seed: 81 })).maxRelError).toBeLessThan(1e-5);
+      lin.dispose();
+      ex.dispose();
+    }
+  });
+
+  it('half_pixel doubling blends neighbours 3:1 and repeats the border (closed form)', async () => {
+    const bytes = model(1, 1, 2, (b, x) => b.op('Resize', [x, '', b.floats('s', Float32Array.of(1, 1, 1, 2), [4])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }));
+    const ex = await OnnxExecutor.create(onnxModelToIR(bytes, 'two.onnx'));
+    expect(Array.from(await ex.forward(Float32Array.of(4, 8), 1))).toEqual([4, 5, 7, 8]);
+    ex.dispose();
+  });
+
+  it("a PyTorch-style decoder (conv, ReLU, bilinear ×2 with pytorch_half_pixel, conv): the file's outputs and Jacobian on both engines", async () => {
+    const rng = createRng(83);
+    const wt = (dims: number[]) => Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => 0.5 * rng.normal());
+    const bytes = model(c, h, w, (b, x) => {
+      const enc = b.op('Relu', [b.op('Conv', [x, b.floats('k1', wt([3, c, 3, 3]), [3, c, 3, 3]), b.floats('b1', wt([3]), [3])], { pads: [1, 1, 1, 1] })]);
+      const up = b.op('Resize', [enc, '', b.floats('s', Float32Array.of(1, 1, 2, 2), [4])], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
+      return b.op('Conv', [up, b.floats('k2', wt([1, 3, 3, 3]), [1, 3, 3, 3])], { pads: [1, 1, 1, 1] });
+    });
+    const ir = onnxModelToIR(bytes, 'decoder.onnx');
+    const n = sizeOf(ir.inputShape);
+    const m = ir.outputSize;
+    const x = Float32Array.from({ length: n }, () => rng.next());
+    const file = await fileRunner(bytes, ir.inputShape, ir.nodes[ir.output]!.shape);
+    const expected = await file.run(x);
+    // Central differences of the file itself; a small step, so no ReLU flips in between.
+    const step = 1e-3;
+    const fd = new Float32Array(m * n);
+    for (let j = 0; j < n; j++) {
+      const plus = await file.run(Float32Array.from(x, (v, i) => (i === j ? v + step : v)));
+      const minus = await file.run(Float32Array.from(x, (v, i) => (i === j ? v - step : v)));
+      for (let i = 0; i < m; i++) fd[i * n + j] = (plus[i]! - minus[i]!) / (2 * step);
+    }
+    await file.release();
+    for (const [, ex] of await bothEngines(ir)) {
+      expect(relativeError(await ex.forward(x, 1), expected)).toBeLessThan(TOLERANCE);
+      const lin = await ex.linearize(x, 1);
+      expect(relativeError(await lin.jacobians(), fd)).toBeLessThan(1e-3);
+      expect((await adjointTest(lin.operator(0), { trials: 3, seed: 84 })).maxRelError).toBeLessThan(1e-5);
+      lin.dispose();
+      ex.dispose();
+    }
+  });
+
+  it('an opset-9 model with Upsample (linear and nearest), Dropout and Identity: the file\'s outputs, and the same Jacobian on both engines', async () => {
+    const rng = createRng(85);
+    const wt = (dims: number[]) => Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => 0.5 * rng.normal());
+    const bytes = withOpset(
+      model(c, h, w, (b, x) => {
+        const conv = b.op('Conv', [x, b.floats('k1', wt([3, c, 3, 3]), [3, c, 3, 3])], { pads: [1, 1, 1, 1] });
+        const linear = b.op('Upsample', [conv, b.floats('s1', Float32Array.of(1, 1, 2, 2), [4])], { mode: 'linear' });
+        const dropped = b.op('Dropout', [b.op('Relu', [linear])], { ratio: { float: 0.3 } });
+        const nearest = b.op('Upsample', [b.op('Identity', [dropped]), b.floats('s2', Float32Array.of(1, 1, 1, 2), [4])], { mode: 'nearest' });
+        const pooled = b.op('Flatten', [b.op('GlobalAveragePool', [b.op('Conv', [nearest, b.floats('k2', wt([4, 3, 3, 3]), [4, 3, 3, 3])], {})])], { axis: 1 });
+        return b.op('Gemm', [pooled, b.floats('d', wt([4, 5]), [4, 5]), b.floats('db', wt([5]), [5])]);
+      }),
+      9,
+    );
+    const ir = onnxModelToIR(bytes, 'upsample.onnx');
+    expect(ir.nodes.map((node) => node.op.kind)).toEqual(['input', 'conv2d', 'upsample', 'activation', 'upsample', 'conv2d', 'globalAvgPool', 'reshape', 'reshape', 'dense']);
+    expect(ir.nodes[2]!.op).toEqual({ kind: 'upsample', size: [2, 2], interpolation: 'bilinear' });
+    expect(ir.nodes[4]!.op).toEqual({ kind: 'upsample', size: [1, 2], interpolation: 'nearest' });
+    const n = sizeOf(ir.inputShape);
+    const x = Float32Array.from({ length: 2 * n }, () => rng.next());
+    const file = await fileRunner(bytes, ir.inputShape, ir.nodes[ir.output]!.shape);
+    const expected = Float32Array.from([...(await file.run(x.subarray(0, n))), ...(await file.run(x.subarray(n)))]);
+    await file.release();
+    const jacobians: Float32Array[] = [];
+    for (const [, ex] of await bothEngines(ir)) {
+      expect(relativeError(await ex.forward(x, 2), expected)).toBeLessThan(TOLERANCE);
+      const lin = await ex.linearize(x, 2);
+      jacobians.push(await lin.jacobians());
+      expect((await adjointTest(lin.operator(1), { trials: 3, seed: 86 })).maxRelError).toBeLessThan(1e-5);
+      lin.dispose();
+      ex.dispose();
+    }
+    expect(relativeError(jacobians[0]!, jacobians[1]!)).toBeLessThan(TOLERANCE);
+  });
+
+  it('refuses resizes it cannot express: cubic, tf_crop_and_resize, a kept aspect ratio, Dropout in training mode', () => {
+    const resize = (attrs: Record<string, string>) =>
+      conversionError(model(1, 4, 4, (b, x) => b.op('Resize', [x, '', b.floats('s', Float32Array.of(1, 1, 2, 2), [4])], attrs))).message;
+    expect(resize({ mode: 'cubic' })).toMatch(/cubic interpolation/);
+    expect(resize({ mode: 'linear', coordinate_transformation_mode: 'tf_crop_and_resize' })).toMatch(/tf_crop_and_resize coordinates/);
+    const kept = model(1, 4, 4, (b, x) => b.op('Resize', [x, '', '', b.int64s([1, 1, 8, 8])], { mode: 'linear', keep_aspect_ratio_policy: 'not_larger' }));
+    expect(conversionError(kept).message).toMatch(/keep_aspect_ratio_policy not_larger/);
+    const training = model(1, 4, 4, (b, x) => b.op('Dropout', [x, b.floats('r', Float32Array.of(0.5), []), b.floats('t', Float32Array.of(1), [])]));
+    expect(conversionError(training).message).toMatch(/training mode/);
+  });
+});
+

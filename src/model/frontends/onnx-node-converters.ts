@@ -4,7 +4,7 @@
  * type and why.
  */
 import { permute } from '../permute.js';
-import type { ActivationFn, Op, Pair, WeightTensor } from '../ir.js';
+import type { ActivationFn, Op, Pair, ResizeCoordinates, WeightTensor } from '../ir.js';
 import { sizeOf } from '../ir.js';
 import type { Converter, Value } from './onnx-converter.js';
 import { affine, chwToHwc, convOutShape, floats, perChannel, permuteRows, samePerm, weight, withSameLayout, zeroPadded } from './onnx-converter.js';
@@ -312,7 +312,12 @@ function pad(cv: Converter, node: OnnxGraphNode): Value {
   throw cv.fail(node, 'pads that crop on some sides and pad on others');
 }
 
-/** Resize / Upsample by integer factors: nearest (repeat) or TF's bilinear (asymmetric coordinates). */
+const LINEAR_COORDINATES: readonly ResizeCoordinates[] = ['asymmetric', 'half_pixel', 'pytorch_half_pixel', 'align_corners'];
+
+/**
+ * Resize / Upsample by integer factors: nearest (repeat), or linear with ONNX's coordinate rule (PyTorch's
+ * bilinear F.interpolate is half_pixel or pytorch_half_pixel, align_corners=True is align_corners).
+ */
 function resize(cv: Converter, node: OnnxGraphNode): Value {
   const x = cv.image(node);
   const [h, w, c] = cv.shape(x) as [number, number, number];
@@ -323,24 +328,30 @@ function resize(cv: Converter, node: OnnxGraphNode): Value {
     const s = cv.optionalConstant(node, 2);
     const sizes = cv.optionalConstant(node, 3);
     if (s && s.values.length > 0) scales = Array.from(s.values);
-    else if (sizes) scales = [1, 1, sizes.values[2]! / h, sizes.values[3]! / w];
+    else if (sizes) {
+      const policy = attrString(node, 'keep_aspect_ratio_policy', 'stretch');
+      if (policy !== 'stretch') throw cv.fail(node, `output sizes with keep_aspect_ratio_policy ${policy} (only stretch)`);
+      scales = [1, 1, sizes.values[2]! / h, sizes.values[3]! / w];
+    }
   }
   if (!scales || scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1) throw cv.fail(node, `scales [${(scales ?? []).join(', ')}] (only the two spatial axes)`);
   const size: Pair = [scales[2]!, scales[3]!];
   if (!size.every((s) => Number.isInteger(s) && s >= 1)) throw cv.fail(node, `non-integer scale factors [${size.join(', ')}]`);
   const transform = attrString(node, 'coordinate_transformation_mode', node.opType === 'Upsample' ? 'asymmetric' : 'half_pixel');
-  let interpolation: 'nearest' | 'bilinear';
+  const shape = [h * size[0], w * size[1], c];
   if (mode === 'nearest') {
     const rounding = attrString(node, 'nearest_mode', 'round_prefer_floor');
     // With integer factors these all repeat each pixel, as the IR's nearest upsampling does.
     const repeats = (transform === 'asymmetric' && rounding === 'floor') || (['half_pixel', 'pytorch_half_pixel'].includes(transform) && rounding.startsWith('round_prefer'));
     if (!repeats && node.opType === 'Resize') throw cv.fail(node, `nearest resizing with ${transform} coordinates and ${rounding} rounding`);
-    interpolation = 'nearest';
-  } else if (mode === 'linear' || mode === 'bilinear') {
-    if (transform !== 'asymmetric') throw cv.fail(node, `linear resizing with ${transform} coordinates (only asymmetric, TensorFlow's rule)`);
-    interpolation = 'bilinear';
-  } else throw cv.fail(node, `${mode} interpolation`);
-  return { kind: 'image', id: cv.add(node.name, node.opType, { kind: 'upsample', size, interpolation }, [x], [h * size[0], w * size[1], c]) };
+    return { kind: 'image', id: cv.add(node.name, node.opType, { kind: 'upsample', size, interpolation: 'nearest' }, [x], shape) };
+  }
+  if (mode !== 'linear' && mode !== 'bilinear') throw cv.fail(node, `${mode} interpolation`);
+  const coordinates = LINEAR_COORDINATES.find((t) => t === transform);
+  if (!coordinates) throw cv.fail(node, `linear resizing with ${transform} coordinates (only ${LINEAR_COORDINATES.join(', ')})`);
+  // 'asymmetric' is the IR's default: left out, so the digest of such models does not change.
+  const op: Op = { kind: 'upsample', size, interpolation: 'bilinear', ...(coordinates === 'asymmetric' ? {} : { coordinates }) };
+  return { kind: 'image', id: cv.add(node.name, node.opType, op, [x], shape) };
 }
 
 function softmax(cv: Converter, node: OnnxGraphNode): Value {
@@ -408,6 +419,9 @@ export function convertNode(cv: Converter, node: OnnxGraphNode, batch: number | 
     case 'Upsample':
       return resize(cv, node);
     case 'Dropout':
+      // Inference is the identity; a constant training_mode = true would drop at random on every run.
+      if (cv.isConstant(node, 2) && cv.constant(node, 2).values[0] !== 0) throw cv.fail(node, 'Dropout in training mode (export the model in eval mode)');
+      return cv.value(node);
     case 'Identity':
       return cv.value(node);
     case 'Softmax':

@@ -6,6 +6,7 @@ import { errors } from '../../../errors/index.js';
 import type { AxisGeometry } from '../../conv-geometry.js';
 import { axisGeometry } from '../../conv-geometry.js';
 import type { IRNode, ModelIR } from '../../ir.js';
+import { bilinearWeights } from '../../bilinear-weights.js';
 import { permute } from '../../permute.js';
 import { isImage, perChannelDims } from './graph-layout.js';
 
@@ -32,21 +33,6 @@ export interface PreparedNode {
   /** Bilinear upsampling: row matrix [outH, H] and column matrix transposed [W, outW]. */
   readonly rows?: Float32Array;
   readonly columnsT?: Float32Array;
-}
-
-/** Row weights of TF's resizeBilinear (alignCorners and halfPixelCenters false) as an [out, in] matrix. */
-export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
-  const m = new Float32Array(outSize * inSize);
-  const ratio = inSize / outSize;
-  for (let o = 0; o < outSize; o++) {
-    const src = ratio * o;
-    const lo = Math.max(0, Math.floor(src));
-    const hi = Math.min(inSize - 1, Math.ceil(src));
-    const frac = src - lo;
-    m[o * inSize + lo]! += 1 - frac;
-    m[o * inSize + hi]! += frac;
-  }
-  return m;
 }
 
 /** Reverses the two trailing (spatial) axes of [A, B, kh, kw] and swaps A and B: the adjoint correlation's kernel. */
@@ -156,7 +142,8 @@ function prepare(ir: ModelIR, node: IRNode): PreparedNode {
     case 'upsample': {
       if (op.interpolation === 'nearest') return {};
       const [h, w] = inShape as [number, number];
-      return { rows: bilinearMatrix(h, h * op.size[0]), columnsT: transpose2d(bilinearMatrix(w, w * op.size[1]), w * op.size[1], w) };
+      const [oh, ow] = [h * op.size[0], w * op.size[1]];
+      return { rows: bilinearWeights(h, oh, op.coordinates), columnsT: transpose2d(bilinearWeights(w, ow, op.coordinates), ow, w) };
     }
     default:
       return {};

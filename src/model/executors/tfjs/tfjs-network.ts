@@ -6,6 +6,7 @@
 import { errors } from '../../../errors/index.js';
 import type { AxisGeometry } from '../../conv-geometry.js';
 import { axisGeometry } from '../../conv-geometry.js';
+import { bilinearWeights } from '../../bilinear-weights.js';
 import type { IRNode, ModelIR, Op } from '../../ir.js';
 import { sizeOf } from '../../ir.js';
 import { tf } from '../../tf-runtime.js';
@@ -40,21 +41,6 @@ interface Prepared {
   /** upsample (bilinear): interpolation matrices [outH, H] and [outW, W]. */
   rh?: tf.Tensor2D;
   rw?: tf.Tensor2D;
-}
-
-/** Row weights of TF.js's resizeBilinear (alignCorners false, halfPixelCenters false) as a matrix. */
-function bilinearMatrix(inSize: number, outSize: number): tf.Tensor2D {
-  const m = new Float32Array(outSize * inSize);
-  const ratio = inSize / outSize;
-  for (let o = 0; o < outSize; o++) {
-    const src = ratio * o;
-    const lo = Math.max(0, Math.floor(src));
-    const hi = Math.min(inSize - 1, Math.ceil(src));
-    const frac = src - lo;
-    m[o * inSize + lo] += 1 - frac;
-    m[o * inSize + hi] += frac;
-  }
-  return tf.tensor2d(m, [outSize, inSize]);
 }
 
 /** Multiplies along spatial axis 1 (rows) or 2 (columns) of an NHWC batch by matrix r [out, in]. */
@@ -154,7 +140,8 @@ export class TfjsNetwork {
       case 'upsample': {
         if (op.interpolation === 'nearest') return {};
         const [h, w] = this.#inShape(node) as [number, number];
-        return { rh: bilinearMatrix(h, h * op.size[0]), rw: bilinearMatrix(w, w * op.size[1]) };
+        const [oh, ow] = [h * op.size[0], w * op.size[1]];
+        return { rh: tf.tensor2d(bilinearWeights(h, oh, op.coordinates), [oh, h]), rw: tf.tensor2d(bilinearWeights(w, ow, op.coordinates), [ow, w]) };
       }
       default:
         return {};
