@@ -40,7 +40,27 @@ function absorbedActivations(): tfl.LayersModel {
   return seedWeights(m, 61);
 }
 
-const CASES = [...ARCHITECTURES, { name: 'activations recorded at max-pool switches', build: absorbedActivations }];
+/**
+ * Tiling max-pools after few-channel convs, whose adjoints fuse into one strided ConvTranspose
+ * (emit-pool-conv.ts): a column no window reads (a 'valid' pool on an odd width), a 'same' pool that pads
+ * after, a pool straight on a conv (no activation between).
+ */
+function fusedPoolEdges(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [12, 11, 3], filters: 4, kernelSize: 3, activation: 'relu' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2, padding: 'same' }));
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 6 }));
+  return seedWeights(m, 62);
+}
+
+const CASES = [
+  ...ARCHITECTURES,
+  { name: 'activations recorded at max-pool switches', build: absorbedActivations },
+  { name: 'max-pools fused with the conv before them', build: fusedPoolEdges },
+];
 
 describe.each(CASES)('$name on ONNX Runtime', (arch) => {
   let model: tfl.LayersModel;

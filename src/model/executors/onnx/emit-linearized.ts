@@ -14,11 +14,12 @@ import { adjointPadding } from '../../conv-geometry.js';
 import { errors } from '../../../errors/index.js';
 import type { ModelIR } from '../../ir.js';
 import { adjointMaxPool, frozenMaxPool } from './emit-max-pool.js';
+import { fusedPoolConv, poolConvAdjoint } from './emit-pool-conv.js';
 import { GraphBuilder } from './graph-builder.js';
 import { permute } from '../../permute.js';
 import { channelAxis, graphDims, reshapeBetween, toGraphOrder, toIrOrder } from './graph-layout.js';
 import type { EmitContext } from './linear-ops.js';
-import { bnScale, convAttrs, convTransposeAttrs, linearNode, padSpatial, weightOf } from './linear-ops.js';
+import { bnScale, convAttrs, convTransposeAttrs, fewAdjointOutputs, linearNode, padSpatial, weightOf } from './linear-ops.js';
 import { LinearPatterns } from './linear-patterns.js';
 import type { PreparedNode } from './prepared-node.js';
 
@@ -80,13 +81,6 @@ export function emitFrozen(ir: ModelIR, prepared: readonly PreparedNode[], affin
 }
 
 /**
- * Below this many output channels a plain conv's adjoint runs as ConvTranspose: onnxruntime's blocked
- * NCHWc conv pads the output channels to its block (16 with AVX-512), so 16 → 1 channels cost as much as
- * 16 → 16. Measured on [640, 16, 28, 28] → 1, 3, 8 channels: ConvTranspose 16, 30, 69 ms; Conv 49, 59, 55 ms.
- */
-const MIN_BLOCKED_OUTPUT_CHANNELS = 8;
-
-/**
  * The adjoint of a conv. Stride 1: a correlation with the flipped kernel, on the blocked NCHWc kernels
  * (depthwise: 24 vs 63 ms on [640, 32, 14, 14]), unless it has few output channels. Strided: ConvTranspose,
  * which beats a flipped conv on a zero-inserted gradient 2.5–6× (95 vs 255 ms on 32 → 16 channels, 14 → 28).
@@ -97,8 +91,7 @@ function convAdjoint(ctx: EmitContext, i: number, g: string): string {
   const gh = p.gh!;
   const gw = p.gw!;
   const strided = gh.stride !== 1 || gw.stride !== 1;
-  const fewOutputs = p.group === 1 && p.flippedDims![0]! < MIN_BLOCKED_OUTPUT_CHANNELS;
-  if (strided || fewOutputs) return b.op('ConvTranspose', [g, weightOf(ctx, i)], convTransposeAttrs(gh, gw, p.group!));
+  if (strided || fewAdjointOutputs(p)) return b.op('ConvTranspose', [g, weightOf(ctx, i)], convTransposeAttrs(gh, gw, p.group!));
   const ph = adjointPadding(gh);
   const pw = adjointPadding(gw);
   const kernel = b.floats(`f${i}`, p.flipped!, p.flippedDims!, `f${i}`);
@@ -186,15 +179,18 @@ export function adjointValues(ctx: EmitContext, patterns: LinearPatterns, rows: 
   const { b, ir } = ctx;
   const grads: (string | undefined)[] = new Array<string | undefined>(ir.nodes.length);
   grads[ir.output] = rows;
+  const accumulate = (j: number, part: string) => {
+    const prev = grads[j];
+    grads[j] = prev === undefined ? part : b.op('Add', [prev, part]);
+  };
   for (let i = ir.output; i >= 1; i--) {
     const g = grads[i];
     if (g === undefined) continue;
     const node = ir.nodes[i]!;
-    adjointNode(ctx, patterns, i, g).forEach((part, k) => {
-      const j = node.inputs[k]!;
-      const prev = grads[j];
-      grads[j] = prev === undefined ? part : b.op('Add', [prev, part]);
-    });
+    // The conv (and activation) before a fused max-pool get no cotangent of their own: skipped below.
+    const fused = fusedPoolConv(ctx, i);
+    if (fused) accumulate(ir.nodes[fused.conv]!.inputs[0]!, poolConvAdjoint(ctx, patterns, fused, g));
+    else adjointNode(ctx, patterns, i, g).forEach((part, k) => accumulate(node.inputs[k]!, part));
   }
   if (grads[0] === undefined) throw errors.internal('the network output does not depend on its input');
   return grads[0];

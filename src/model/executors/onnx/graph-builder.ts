@@ -69,6 +69,11 @@ export class GraphBuilder {
     return this.#tensor('i64', DataType.int64, bytesOf(BigInt64Array.from(values, (v) => BigInt(v))), dims, key);
   }
 
+  /** A large int64 initializer (a lookup table), not shared: int64s() keys small constants by their values. */
+  int64Table(hint: string, data: BigInt64Array): string {
+    return this.#tensor(hint, DataType.int64, bytesOf(data), [data.length]);
+  }
+
   scalar(value: number): string {
     return this.floats('c', Float32Array.of(value), [], `f32:${value}`);
   }

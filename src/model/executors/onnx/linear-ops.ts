@@ -38,6 +38,18 @@ export function convTransposeAttrs(gh: AxisGeometry, gw: AxisGeometry, group: nu
   return { ...convAttrs(gh, gw, group), output_padding: [extra(gh), extra(gw)] };
 }
 
+/**
+ * Below this many output channels a plain conv's adjoint runs as ConvTranspose: onnxruntime's blocked
+ * NCHWc conv pads the output channels to its block (16 with AVX-512), so 16 → 1 channels cost as much as
+ * 16 → 16. Measured on [640, 16, 28, 28] → 1, 3, 8 channels: ConvTranspose 16, 30, 69 ms; Conv 49, 59, 55 ms.
+ */
+const MIN_BLOCKED_OUTPUT_CHANNELS = 8;
+
+/** Whether a plain conv's adjoint has too few output channels (its input channels) for the blocked kernels. */
+export function fewAdjointOutputs(p: PreparedNode): boolean {
+  return p.group === 1 && p.flippedDims![0]! < MIN_BLOCKED_OUTPUT_CHANNELS;
+}
+
 export function weightOf(ctx: EmitContext, i: number): string {
   const p = ctx.prepared[i]!;
   return ctx.b.floats(`w${i}`, p.weight!, p.weightDims!, `w${i}`);

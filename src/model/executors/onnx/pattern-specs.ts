@@ -26,7 +26,8 @@ export interface PatternSpec {
   readonly absorbs?: number;
 }
 
-function consumerCounts(ir: ModelIR): number[] {
+/** How many nodes read each node's output. */
+export function consumerCounts(ir: ModelIR): number[] {
   const counts = new Array<number>(ir.nodes.length).fill(0);
   for (let i = 1; i <= ir.output; i++) for (const j of ir.nodes[i]!.inputs) counts[j]!++;
   return counts;
