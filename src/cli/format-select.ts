@@ -90,8 +90,10 @@ export function selectSummary(outcome: SelectOutcome, config: ResolvedConfig): s
     if (counts.overQuota > 0) parts.push(`${counts.overQuota} passed over by class quotas`);
     lines.push(`  pool: ${parts.join(', ')}${outcome.backend ? `; scored on ${outcome.backend}` : ''}`);
   }
+  // The budget is reported as it stands after the round; a dry run only says what that would be.
+  const used = report.dryRun ? 'would be used' : 'used';
   lines.push(
-    `  budget: ${formatAmount(budget.roundSpent)} ${unit} this round; ${formatAmount(budget.spent)} of ${formatAmount(budget.total)} used, ${formatAmount(budget.left)} left`,
+    `  budget: ${formatAmount(budget.roundSpent)} ${unit} this round; ${formatAmount(budget.spent)} of ${formatAmount(budget.total)} ${used}, ${formatAmount(budget.left)} left`,
   );
   const rprKey = `rpr@${policyK(config)}`;
   const top = report.selected.slice(0, SHOWN).map((s) => {

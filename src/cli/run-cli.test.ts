@@ -143,6 +143,9 @@ describe('rpr-select select', () => {
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ round: 1, dryRun: true });
     expect(existsSync(join(cwd, '.rpr-select'))).toBe(false);
+    const text = await select(cwd, '--dry-run');
+    expect(text.stdout).toContain('budget: 10 samples this round; 10 of 1000 would be used, 990 left');
+    expect(existsSync(join(cwd, '.rpr-select'))).toBe(false);
   });
 
   it('RPR_TEST_PAUSE_AT stops the run at a step until the resume file appears (test-only hook)', async () => {
