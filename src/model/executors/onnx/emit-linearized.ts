@@ -8,7 +8,8 @@
  * node: a conv's adjoint is a conv with the kernel reversed and its channels swapped, or a ConvTranspose
  * with the same weights, pads and output_padding, whichever onnxruntime runs faster (convAdjoint);
  * Gemm's is the transposed weight;
- * a max-pool's goes through its switches (emit-max-pool.ts).
+ * a max-pool's goes through its switches (emit-max-pool.ts), or fuses with a few-channel conv before it
+ * (emit-pool-conv.ts).
  */
 import { adjointPadding } from '../../conv-geometry.js';
 import { errors } from '../../../errors/index.js';
@@ -187,7 +188,8 @@ export function adjointValues(ctx: EmitContext, patterns: LinearPatterns, rows: 
     const g = grads[i];
     if (g === undefined) continue;
     const node = ir.nodes[i]!;
-    // The conv (and activation) before a fused max-pool get no cotangent of their own: skipped below.
+    // A fused max-pool hands its cotangent straight to the input of the conv before it: the conv (and the
+    // activation between) get none, so the loop passes over them.
     const fused = fusedPoolConv(ctx, i);
     if (fused) accumulate(ir.nodes[fused.conv]!.inputs[0]!, poolConvAdjoint(ctx, patterns, fused, g));
     else adjointNode(ctx, patterns, i, g).forEach((part, k) => accumulate(node.inputs[k]!, part));
