@@ -111,7 +111,7 @@ const CASES: readonly BadCase[] = [
     name: 'a config file with an unknown key',
     args: () => [...poolArgs(), '--config', join(root, 'unknown-key.yaml')],
     code: 2,
-    message: () => /config .*unknown-key\.yaml: unknown key 'scoring\.modes'; valid keys in 'scoring': mode, ks, svd, referenceDir$/,
+    message: () => /config .*unknown-key\.yaml: unknown key 'scoring\.modes'; valid keys in 'scoring': mode, ks, svd, referenceDir, center$/,
   },
   {
     name: 'a config file with a wrong type',
