@@ -64,7 +64,7 @@ async function* walk(
       visited.set(key, path);
       yield* walk(path, visited, maxFileBytes, signal);
     } else if (hasImageExtension(child.name)) {
-      if (kind.type === 'file') yield await readImageFile(path, maxFileBytes);
+      if (kind.type === 'file') yield readImageFile(path, maxFileBytes);
       else if (kind.type === 'broken') yield { kind: 'skipped', uri: path, reason: kind.reason };
     }
   }

@@ -1,3 +1,4 @@
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { decodePlainPng } from './fast-png.js';
 import { decodeImage } from './preprocess.js';
@@ -23,6 +24,45 @@ function randomRgb(width: number, height: number, seed: number): Buffer {
   );
 }
 
+
+function chunk(type: string, data: Buffer): Buffer {
+  const typed = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  typed.copy(out, 4);
+  out.writeUInt32BE(crc32(typed), 8 + data.length);
+  return out;
+}
+
+/**
+ * A PNG whose row y is filtered with filterOf(y), encoded here from the PNG specification's forward
+ * filters (x − predictor mod 256), so every filter type — on the first row too — is checked.
+ */
+function filteredPng(raw: Buffer, width: number, height: number, bpp: 1 | 3, filterOf: (y: number) => number): Buffer {
+  const stride = width * bpp;
+  const at = (x: number, y: number) => (x < 0 || y < 0 ? 0 : raw[y * stride + x]!);
+  const rows = Buffer.alloc(height * (stride + 1));
+  for (let y = 0; y < height; y++) {
+    const type = filterOf(y);
+    rows[y * (stride + 1)] = type;
+    for (let x = 0; x < stride; x++) {
+      const a = at(x - bpp, y);
+      const b = at(x, y - 1);
+      const c = at(x - bpp, y - 1);
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const predictor = [0, a, b, (a + b) >> 1, paeth][type] ?? 0;
+      rows[y * (stride + 1) + 1 + x] = (at(x, y) - predictor + 256) % 256;
+    }
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = bpp === 1 ? 0 : 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
 describe('decodePlainPng', () => {
   it('decodes real digit PNGs exactly as libvips does', async () => {
     for (const digit of mnistPart('test').slice(0, 20)) {
@@ -43,6 +83,19 @@ describe('decodePlainPng', () => {
     expect(fast).not.toBeNull();
     expect(Buffer.from(fast!.data).equals(raw)).toBe(true);
     expect(Buffer.from(fast!.data).equals(Buffer.from(await viaSharp(png, 3)))).toBe(true);
+  });
+
+  it.each([0, 1, 2, 3, 4])('undoes filter type %i on every row, the first included, in gray and RGB', (first) => {
+    for (const bpp of [1, 3] as const) {
+      const raw = randomRgb(12, 6, first + 10).subarray(0, 12 * 6 * bpp);
+      const fast = decodePlainPng(filteredPng(raw, 12, 6, bpp, (y) => (first + y) % 5));
+      expect(fast).not.toBeNull();
+      expect(Buffer.from(fast!.data).equals(raw)).toBe(true);
+    }
+  });
+
+  it('refuses a filter type the specification does not define', () => {
+    expect(decodePlainPng(filteredPng(randomRgb(4, 2, 1), 4, 2, 3, (y) => (y === 1 ? 5 : 0)))).toBeNull();
   });
 
   it('leaves palette, alpha, 16-bit and damaged PNGs to libvips', async () => {

@@ -11,7 +11,8 @@ export { HTTP_FETCH_DEFAULTS, createHttpDispatcher, fetchBytes } from './http-fe
 export type { HttpFetchOptions } from './http-fetch.js';
 export { createPoolSource, poolSourceKindNames, registerPoolSourceKind, resolvePoolSpec } from './create-pool-source.js';
 export type { PoolSourceKind, PoolSourceOptions } from './create-pool-source.js';
-export { checkPreprocessing, decodeImage, defaultPreprocessing, denormalize, preprocessingDigest } from './preprocess.js';
+export { checkPreprocessing, createImageDecoder, decodeImage, defaultPreprocessing, denormalize, preprocessingDigest } from './preprocess.js';
+export type { ImageDecoder } from './preprocess.js';
 export { encodeSamplePng } from './sample-png.js';
 export { collectSamples } from './collect-samples.js';
 export type { CollectedSamples } from './collect-samples.js';

@@ -49,7 +49,7 @@ async function* manifestEntries(path: string, labelOf: Map<string, number>, clas
     }
     const uri = resolve(dirname(path), record.path);
     labelOf.set(uri, classIndex(String(record.label), classNames, `${path}:${n}`));
-    yield await readImageFile(uri);
+    yield readImageFile(uri);
   }
 }
 

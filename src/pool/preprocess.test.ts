@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { RprError } from '../errors/index.js';
 import { encodeDigitPng, writeDigitPngs } from './demo-pool.js';
 import { mnistPart } from './mnist-digits.js';
-import { checkPreprocessing, decodeImage, defaultPreprocessing, preprocessingDigest } from './preprocess.js';
+import { checkPreprocessing, createImageDecoder, decodeImage, defaultPreprocessing, preprocessingDigest } from './preprocess.js';
 import type { Preprocessing } from './types.js';
 
 const digits = mnistPart('pool').slice(0, 4);
@@ -154,6 +154,37 @@ describe('decodeImage', () => {
       expect((error as Error).message).toMatch(/^cannot decode image: \S/);
       expect((error as Error).message).not.toContain('\n');
     }
+  });
+});
+
+describe('createImageDecoder', () => {
+  const bytes = Array.from({ length: 256 }, (_, v) => v);
+
+  it('maps every byte value to ((v · scale) − mean) / std, on the plain-PNG path and through libvips alike', async () => {
+    const pre: Preprocessing = { width: 256, height: 1, channels: 1, scale: 1 / 255, mean: [0.3], std: [0.2] };
+    const decode = createImageDecoder(pre);
+    const png = await rawPng(bytes, 256, 1, 1);
+    const webp = await sharp(png).webp({ lossless: true }).toBuffer();
+    const expected = bytes.map((v) => (v / 255 - 0.3) / 0.2);
+    for (const image of [png, webp]) expect(maxAbsDiff(await decode(image), expected)).toBeLessThan(1e-5);
+  });
+
+  it('expands gray to RGB with each channel its own mean and std', async () => {
+    const pre: Preprocessing = { width: 256, height: 1, channels: 3, scale: 1, mean: [10, 20, 30], std: [2, 4, 8] };
+    const out = await createImageDecoder(pre)(await rawPng(bytes, 256, 1, 1));
+    const expected = bytes.flatMap((v) => [(v - 10) / 2, (v - 20) / 4, (v - 30) / 8]);
+    expect(maxAbsDiff(out, expected)).toBeLessThan(1e-5);
+  });
+
+  it('decodes many real digits exactly as decodeImage does, one at a time', async () => {
+    const decode = createImageDecoder(gray28);
+    const pngs = await Promise.all(mnistPart('test').slice(0, 20).map((d) => encodeDigitPng(d)));
+    const together = await Promise.all(pngs.map((png) => decode(png)));
+    for (const [i, png] of pngs.entries()) expect(together[i]).toEqual(await decodeImage(png, gray28));
+  });
+
+  it('checks the preprocessing when it is made, before any image', () => {
+    expect(() => createImageDecoder({ ...gray28, std: [0] })).toThrow(expect.objectContaining({ code: 'RPR_CONFIG' }));
   });
 });
 

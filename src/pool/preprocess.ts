@@ -85,54 +85,79 @@ export function preprocessingDigest(pre: Preprocessing): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/** Decodes image bytes to the network's input for one preprocessing (see {@link decodeImage}). */
+export type ImageDecoder = (bytes: Uint8Array) => Promise<Float32Array>;
+
+/**
+ * A decoder for one preprocessing, checked once, with the normalization precomputed per channel and
+ * byte value: a stream decodes every image with the same settings, and plain PNGs (fast-png.ts) cost
+ * only a few µs each, so per-image set-up would otherwise be a large part of their cost.
+ */
+export function createImageDecoder(pre: Preprocessing): ImageDecoder {
+  checkPreprocessing(pre);
+  const lut = normalizationTable(pre);
+  return async (bytes) => {
+    const plain = decodePlainPng(bytes);
+    if (plain && plain.width === pre.width && plain.height === pre.height && (plain.channels === pre.channels || plain.channels === 1)) {
+      return normalize(plain.data, plain.channels, pre.channels, lut);
+    }
+    let raw: { data: Buffer; info: OutputInfo };
+    try {
+      // Constructed inside the try: sharp throws synchronously on an empty buffer. failOn 'warning' is
+      // stated on purpose: a damaged image is skipped, never decoded to partly invented pixels.
+      const decoded = sharp(bytes, { failOn: 'warning' })
+        .autoOrient()
+        .resize(pre.width, pre.height, { fit: 'fill' })
+        .removeAlpha();
+      const converted = pre.channels === 1 ? decoded.grayscale() : decoded.toColourspace('srgb');
+      raw = await converted.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    } catch (error) {
+      throw new RprError('RPR_IMAGE_DECODE', `cannot decode image: ${oneLine(error)}`, {}, { cause: error });
+    }
+    const { data, info } = raw;
+    if (info.width !== pre.width || info.height !== pre.height || info.channels !== pre.channels) {
+      throw new RprError(
+        'RPR_IMAGE_DECODE',
+        `decoded image is ${info.width}×${info.height}×${info.channels}, ` +
+          `expected ${pre.width}×${pre.height}×${pre.channels}`,
+      );
+    }
+    return normalize(data, info.channels, pre.channels, lut);
+  };
+}
+
 /**
  * Decodes PNG/JPEG/WebP bytes to the network's input: EXIF orientation applied, resized to
  * width × height ignoring aspect ratio (fill), alpha dropped, converted to 1 channel (luminance, computed
  * by libvips in linear light) or 3 (gray expanded), then HWC float32 ((v · scale) − mean[c]) / std[c].
- * Corrupt or truncated data is an RPR_IMAGE_DECODE error with libvips' reason on one line.
+ * Corrupt or truncated data is an RPR_IMAGE_DECODE error with libvips' reason on one line. To decode
+ * many images with one preprocessing, make the decoder once with {@link createImageDecoder}.
  */
-export async function decodeImage(bytes: Uint8Array, pre: Preprocessing): Promise<Float32Array> {
-  checkPreprocessing(pre);
-  const plain = decodePlainPng(bytes);
-  if (plain && plain.width === pre.width && plain.height === pre.height && (plain.channels === pre.channels || plain.channels === 1)) {
-    return normalize(plain.data, plain.channels, pre);
-  }
-  let raw: { data: Buffer; info: OutputInfo };
-  try {
-    // Constructed inside the try: sharp throws synchronously on an empty buffer. failOn 'warning' is
-    // stated on purpose: a damaged image is skipped, never decoded to partly invented pixels.
-    const decoded = sharp(bytes, { failOn: 'warning' })
-      .autoOrient()
-      .resize(pre.width, pre.height, { fit: 'fill' })
-      .removeAlpha();
-    const converted = pre.channels === 1 ? decoded.grayscale() : decoded.toColourspace('srgb');
-    raw = await converted.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    throw new RprError('RPR_IMAGE_DECODE', `cannot decode image: ${oneLine(error)}`, {}, { cause: error });
-  }
-  const { data, info } = raw;
-  if (info.width !== pre.width || info.height !== pre.height || info.channels !== pre.channels) {
-    throw new RprError(
-      'RPR_IMAGE_DECODE',
-      `decoded image is ${info.width}×${info.height}×${info.channels}, ` +
-        `expected ${pre.width}×${pre.height}×${pre.channels}`,
-    );
-  }
-  return normalize(data, info.channels, pre);
+export function decodeImage(bytes: Uint8Array, pre: Preprocessing): Promise<Float32Array> {
+  return createImageDecoder(pre)(bytes);
 }
 
-/** HWC bytes with `from` channels (1 or pre.channels; gray is expanded) → ((v · scale) − mean[c]) / std[c]. */
-function normalize(data: Uint8Array, from: number, pre: Preprocessing): Float32Array {
-  const channels = pre.channels;
-  const mean = perChannel(pre.mean, channels);
-  const invStd = perChannel(pre.std, channels).map((s) => 1 / s);
+/** table[c · 256 + v] = ((v · scale) − mean[c]) / std[c] as float32, for every channel c and byte v. */
+function normalizationTable(pre: Preprocessing): Float32Array {
+  const mean = perChannel(pre.mean, pre.channels);
+  const invStd = perChannel(pre.std, pre.channels).map((s) => 1 / s);
+  const table = new Float32Array(pre.channels * 256);
+  for (let c = 0; c < pre.channels; c++) {
+    for (let v = 0; v < 256; v++) table[c * 256 + v] = (v * pre.scale - mean[c]!) * invStd[c]!;
+  }
+  return table;
+}
+
+/** HWC bytes with `from` channels (1 or `channels`; gray is expanded) → their table values. */
+function normalize(data: Uint8Array, from: number, channels: number, table: Float32Array): Float32Array {
   const pixels = data.length / from;
   const out = new Float32Array(pixels * channels);
+  if (channels === 1) {
+    for (let p = 0; p < pixels; p++) out[p] = table[data[p]!]!;
+    return out;
+  }
   for (let p = 0; p < pixels; p++) {
-    for (let c = 0; c < channels; c++) {
-      const v = data[p * from + (from === 1 ? 0 : c)] as number;
-      out[p * channels + c] = (v * pre.scale - (mean[c] as number)) * (invStd[c] as number);
-    }
+    for (let c = 0; c < channels; c++) out[p * channels + c] = table[c * 256 + data[p * from + (from === 1 ? 0 : c)]!]!;
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { DigestSet } from '../util/digest-set.js';
 import { availableParallelism } from 'node:os';
 import { RprError } from '../errors/index.js';
 import { mapOrdered } from './map-ordered.js';
-import { checkPreprocessing, decodeImage } from './preprocess.js';
+import { createImageDecoder, type ImageDecoder } from './preprocess.js';
 import { sampleId } from './sample-id.js';
 import type { PoolSource, Preprocessing, Sample, Skipped } from './types.js';
 
@@ -49,7 +49,7 @@ export function streamSamples(
   pre: Preprocessing,
   options: StreamSamplesOptions = {},
 ): SampleStream {
-  checkPreprocessing(pre);
+  const decode = createImageDecoder(pre);
   const counts = { samples: 0, skipped: 0, duplicates: 0 };
   const concurrency = options.concurrency ?? availableParallelism();
   const signal = options.signal;
@@ -59,7 +59,7 @@ export function streamSamples(
     },
     async *[Symbol.asyncIterator]() {
       Object.assign(counts, { samples: 0, skipped: 0, duplicates: 0 });
-      const jobs = mapOrdered(dedupedJobs(source, signal), (job) => runJob(job, pre), {
+      const jobs = mapOrdered(dedupedJobs(source, signal), (job) => runJob(job, decode), {
         concurrency,
         ...(signal === undefined ? {} : { signal }),
       });
@@ -94,10 +94,10 @@ async function* dedupedJobs(source: PoolSource, signal: AbortSignal | undefined)
   }
 }
 
-async function runJob(job: Job, pre: Preprocessing): Promise<DoneJob> {
+async function runJob(job: Job, decode: ImageDecoder): Promise<DoneJob> {
   if (job.kind === 'done') return job;
   try {
-    const pixels = await decodeImage(job.bytes, pre);
+    const pixels = await decode(job.bytes);
     return { kind: 'done', event: { kind: 'sample', sample: { id: job.id, uri: job.uri, pixels } }, duplicate: false };
   } catch (error) {
     if (!(error instanceof RprError && error.code === 'RPR_IMAGE_DECODE')) throw error;
