@@ -9,7 +9,6 @@ import { thinSvd } from '../linalg/index.js';
 import type { Executor } from '../model/executor.js';
 import { sizeOf } from '../model/ir.js';
 import type { Sample } from '../pool/types.js';
-import { perSampleBatchSize } from './per-sample.js';
 
 export interface ReferenceBasis {
   /** Vᵀ, rank × n row-major. */
@@ -24,6 +23,14 @@ export interface ReferenceBasis {
 
 /** Most Jacobian entries held at once for the dense reference SVD (float64: 8 bytes each). */
 export const MAX_REFERENCE_ENTRIES = 2.5e7;
+
+/**
+ * Reference images linearized at once. The engine holds the activations of batch × m adjoint rows: at
+ * per-sample scoring's batch (64 digits) that is ~170 MB on the demo model, against ~35 MB for 8, in the
+ * same time, and it would set the peak RSS of a whole reference-mode run, whose pool images need no
+ * network pass.
+ */
+const REFERENCE_BATCH = 8;
 
 /** Largest reference set the dense path takes for this model; larger sets are subsampled by the caller. */
 export function maxReferenceImages(executor: Executor): number {
@@ -43,9 +50,8 @@ export async function buildReferenceBasis(executor: Executor, samples: readonly 
     );
   }
   const stacked = new Float64Array(samples.length * m * n);
-  const batch = perSampleBatchSize(executor);
-  for (let start = 0; start < samples.length; start += batch) {
-    const part = samples.slice(start, start + batch);
+  for (let start = 0; start < samples.length; start += REFERENCE_BATCH) {
+    const part = samples.slice(start, start + REFERENCE_BATCH);
     const images = new Float32Array(part.length * n);
     part.forEach((s, b) => images.set(s.pixels, b * n));
     const lin = await executor.linearize(images, part.length);

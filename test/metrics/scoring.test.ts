@@ -131,14 +131,16 @@ describe('per-sample RPR on real digits', () => {
   });
 
   it('reference mode equals the top right singular vectors of the stacked Jacobians, computed densely', async () => {
-    const refs = digitSamples(6);
+    // More images than the basis linearizes at once (8), the last batch partial: stacked in order.
+    const refs = digitSamples(11);
     const k = 8;
     const basis = await buildReferenceBasis(executor, refs, k);
     const lin = await executor.linearize(Float32Array.from(refs.flatMap((s) => Array.from(s.pixels))), refs.length);
     const jac = await lin.jacobians();
     lin.dispose();
-    const stacked = new Matrix(60, 784);
-    for (let i = 0; i < 60; i++) for (let c = 0; c < 784; c++) stacked.set(i, c, jac[i * 784 + c]!);
+    const rows = refs.length * 10;
+    const stacked = new Matrix(rows, 784);
+    for (let i = 0; i < rows; i++) for (let c = 0; c < 784; c++) stacked.set(i, c, jac[i * 784 + c]!);
     const pool = mnistPart('pool').slice(0, 5);
     for (const d of pool) {
       const ours = rightProjectionRatios(basis.v, basis.rank, d.pixels, [k]);
