@@ -1,7 +1,8 @@
 /**
- * One benchmark case, run in a fresh child process so that its peak RSS (the process's maxRSS, worker
- * threads included) belongs to that case alone. Streams a synthetic pool (synthetic-pool.ts) through
- * the product's own paths and stops at the pool's end or at the time cap, whichever comes first.
+ * One case of the scoring section, run in a fresh child process (`node bench-case.js --case JSON`, which
+ * prints one tagged result line) so that its peak RSS (the process's maxRSS, worker threads included)
+ * belongs to that case alone. Streams a synthetic pool (synthetic-pool.ts) through the product's own
+ * paths and stops at the pool's end or at the time cap, whichever comes first.
  */
 import { performance } from 'node:perf_hooks';
 import { createScorer, modelPreprocessing } from '../src/metrics/index.js';
@@ -10,7 +11,11 @@ import { sizeOf } from '../src/model/ir.js';
 import { uncertaintyScore } from '../src/policy/index.js';
 import { decodeImage, streamSamples } from '../src/pool/index.js';
 import type { Sample } from '../src/pool/types.js';
+import { isEntryPoint } from './run-info.js';
 import { digitBases, rgbBases, syntheticPool } from './synthetic-pool.js';
+
+/** Prefix of the line a case child prints its outcome on. */
+export const CASE_RESULT_TAG = 'BENCH-CASE ';
 
 export const CASE_NAMES = ['decode', 'forward', 'entropy', 'exact-rpr', 'reference-rpr', 'warm-cache'] as const;
 export type CaseName = (typeof CASE_NAMES)[number];
@@ -172,4 +177,12 @@ export async function runCase(spec: CaseSpec): Promise<CaseOutcome> {
     setupSeconds,
     ...(coldImagesPerSecond === undefined ? {} : { coldImagesPerSecond }),
   };
+}
+
+if (isEntryPoint(import.meta.url)) {
+  const arg = process.argv.indexOf('--case');
+  const outcome = await runCase(JSON.parse(process.argv[arg + 1] ?? 'null') as CaseSpec);
+  process.stdout.write(`${CASE_RESULT_TAG}${JSON.stringify(outcome)}\n`);
+  // The result is out: do not wait on handles the engines or worker threads may still hold.
+  process.exit(0);
 }

@@ -1,70 +1,94 @@
 /**
- * `npm run bench:rss`: does memory stay flat as the pool grows? Generates a pool of distinct PNG files
- * on disk (MNIST digits, each with its index written into three corner pixels so no two files share
- * bytes), then scores the first `--small` images (default 20,000) and the whole pool (`--large`, default
- * 200,000) in reference mode with the real CLI —
- *   rpr-select score --mode reference --reference <200 train digits> --pool DIR --out /dev/null --no-cache --json
- * — sampling the child's /proc/<pid>/status (VmHWM = peak RSS, VmRSS over time; Linux only). Also
- * measures, in this process, the heap cost of the one structure that grows with the pool by design: the
- * id → first-uri map that stream-samples keeps to drop duplicate files.
- * Writes bench/rss-results.json and prints a Markdown table.
+ * Memory against pool size, on real files through the real CLI: a pool of distinct 28×28 PNG files on
+ * disk (MNIST digits, each with its index written into three corner pixels so no two files share bytes),
+ * nested so that each size is one directory, scored in reference mode at each size —
+ *   rpr-select score --mode reference --reference <train digits> --pool DIR --k 1,5,10 --out /dev/null --no-cache --json
+ * — and run as a whole `select` round (reference mode; ledger, ranker, score cache and jsonl queue in a
+ * fresh directory) at the sizes asked, each child's memory watched from /proc (watch-process.ts).
  *
- * Options: --small N, --large N, --dir DIR (where the pool goes; default bench/out/rss-pool), --keep
- * (leave the pool on disk for the next run; it takes ~4 KB of disk per image).
+ * `npm run bench` runs this as one of its sections. `npm run bench:rss` runs it alone and writes
+ * bench/rss-results.json; options: --sizes 20000,200000 (score), --select-sizes 20000,200000,
+ * --reference N (default 200), --dir DIR (where the pool goes; default bench/out/rss-pool), --keep
+ * (leave the pool on disk for the next run: ~4 KB of disk per image).
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import PQueue from 'p-queue';
 import { writeDigitPngs } from '../src/pool/demo-pool.js';
 import { mnistPart } from '../src/pool/mnist-digits.js';
 import { packageRoot } from '../src/util/package-root.js';
+import { describeRun, isEntryPoint, runInfo } from './run-info.js';
+import { runWatched } from './watch-process.js';
 
 const SIDE = 28;
 const FILES_PER_FOLDER = 1000;
-const REFERENCE_IMAGES = 200;
-const POLL_MS = 100;
-/** Bumped when the generated files change, so an old pool on disk is rewritten. */
-const POOL_FORMAT = 1;
+/** Bumped when the generated files or their layout change, so an old pool on disk is rewritten. */
+const POOL_FORMAT = 2;
+/** The round a `select` run makes: its size does not grow with the pool. */
+const ROUND_SIZE = 100;
+const CLI = () => join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
-interface Options {
-  readonly small: number;
-  readonly large: number;
+export interface PoolSizeOptions {
+  /** Pool sizes scored with `score --mode reference`, ascending. */
+  readonly scoreSizes: readonly number[];
+  /** Pool sizes run as a whole `select` round in reference mode; each one of scoreSizes. */
+  readonly selectSizes: readonly number[];
+  /** Reference images (MNIST training digits) the basis is built from. */
+  readonly referenceImages: number;
+  /** Where the pool is written. */
   readonly dir: string;
+  /** Leave the pool on disk for the next run. */
   readonly keep: boolean;
 }
 
-interface RunResult {
+export type PoolSizeCommand = 'score' | 'select';
+
+export interface PoolSizeRun {
+  readonly command: PoolSizeCommand;
   readonly poolImages: number;
-  readonly scored: number;
-  readonly errors: number;
+  /** Wall time of the whole command: start-up (modules, model, reference basis) included. */
   readonly seconds: number;
+  /** poolImages / seconds, start-up included. */
   readonly imagesPerSecond: number;
-  /** VmHWM of the scoring process. */
+  /** VmHWM of the command's process. */
   readonly peakRssMB: number;
-  /** Largest VmRSS in each quarter of the run's duration: growth shows as a rising sequence. */
+  /** Largest VmRSS in each quarter of the run: growth while streaming shows as a rising sequence. */
   readonly rssByQuarterMB: readonly number[];
+  /** 1-minute load average when the run ended. */
+  readonly loadAverage: number;
 }
 
-function parseOptions(argv: readonly string[]): Options {
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const count = (flag: string, fallback: number): number => {
-    const raw = value(flag);
-    const n = raw === undefined ? fallback : Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n >= 2 ** 24) throw new Error(`${flag} must be an integer from 1 to ${2 ** 24 - 1} (got '${raw}')`);
-    return n;
-  };
-  const small = count('--small', 20_000);
-  const large = count('--large', 200_000);
-  if (small >= large) throw new Error(`--small (${small}) must be less than --large (${large})`);
-  return { small, large, dir: resolve(value('--dir') ?? join(packageRoot(), 'bench', 'out', 'rss-pool')), keep: argv.includes('--keep') };
+/** How memory moved from the smallest run of a command to its largest. */
+export interface Growth {
+  readonly fromImages: number;
+  readonly toImages: number;
+  readonly peakRssMB: number;
+  /** Of the largest VmRSS in the last quarter of each run: the streaming state, not a start-up peak. */
+  readonly lastQuarterRssMB: number;
+  /** The larger of the two growths, per extra image. */
+  readonly bytesPerExtraImage: number;
+}
+
+export interface CommandSummary {
+  readonly command: PoolSizeCommand;
+  /** Images per second of the per-image work alone: the difference between the smallest and largest runs (both pay the same start-up). */
+  readonly steadyImagesPerSecond: number | null;
+  /** Start-up of a run (modules, model, reference basis), from the same difference. */
+  readonly startupSeconds: number | null;
+  readonly growth: Growth | null;
+}
+
+export interface PoolSizeSection {
+  /** The engine that built the reference basis, as the score runs report it (pool images need none). */
+  readonly backend: string;
+  readonly referenceImages: number;
+  readonly roundSize: number;
+  readonly commands: Readonly<Record<PoolSizeCommand, string>>;
+  readonly runs: readonly PoolSizeRun[];
+  readonly summaries: readonly CommandSummary[];
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -80,7 +104,7 @@ function pngChunk(type: string, data: Buffer): Buffer {
 
 /**
  * An 8-bit grayscale PNG, encoded here rather than with sharp: a bare zlib stream is ~10× faster, which
- * matters at 200,000 files. sharp decodes them in the scored run, so a malformed file would show as an error.
+ * matters at a million files. The scored runs decode them, so a malformed file would show as an error.
  */
 function grayPng(gray: Uint8Array): Buffer {
   const header = Buffer.alloc(13);
@@ -103,29 +127,40 @@ function imageBytes(digits: readonly { readonly pixels: Float32Array }[], index:
   return grayPng(gray);
 }
 
-/** The pool's first `small` images go under small/, the rest under rest/: scoring small/ or the root. */
-function imagePath(dir: string, small: number, index: number): string {
-  const part = index < small ? 'small' : 'rest';
-  const local = index < small ? index : index - small;
-  return join(dir, part, String(Math.floor(local / FILES_PER_FOLDER)).padStart(4, '0'), `img-${String(index).padStart(7, '0')}.png`);
+/**
+ * The directory holding exactly the first `size` images: sizes nest, largest outermost
+ * (pool/n1000000/n200000/n20000), each level's own images under its `more/`.
+ */
+export function sizeDir(pool: string, sizes: readonly number[], size: number): string {
+  const outer = sizes.filter((s) => s >= size).sort((a, b) => b - a);
+  return join(pool, ...outer.map((s) => `n${s}`));
 }
 
-async function ensurePool(options: Options): Promise<{ pool: string; reference: string }> {
+function imagePath(pool: string, sizes: readonly number[], index: number): string {
+  const level = Math.min(...sizes.filter((s) => s > index));
+  const below = Math.max(0, ...sizes.filter((s) => s <= index));
+  const local = index - below;
+  return join(sizeDir(pool, sizes, level), 'more', String(Math.floor(local / FILES_PER_FOLDER)).padStart(4, '0'), `img-${String(index).padStart(7, '0')}.png`);
+}
+
+async function ensurePool(options: PoolSizeOptions): Promise<{ pool: string; reference: string }> {
   const pool = join(options.dir, 'pool');
   const reference = join(options.dir, 'reference');
   const marker = join(options.dir, 'complete.json');
-  const wanted = JSON.stringify({ format: POOL_FORMAT, small: options.small, large: options.large });
+  const sizes = options.scoreSizes;
+  const wanted = JSON.stringify({ format: POOL_FORMAT, sizes, referenceImages: options.referenceImages });
   if (existsSync(marker) && (await readFile(marker, 'utf8')) === wanted) return { pool, reference };
 
   await rm(options.dir, { recursive: true, force: true });
-  await writeDigitPngs(reference, mnistPart('train').slice(0, REFERENCE_IMAGES));
+  await writeDigitPngs(reference, mnistPart('train').slice(0, options.referenceImages));
   const digits = mnistPart('pool');
+  const largest = Math.max(...sizes);
   const started = Date.now();
   const queue = new PQueue({ concurrency: 64 });
   const folders = new Set<string>();
   let failure: unknown = null;
-  for (let index = 0; index < options.large && failure === null; index++) {
-    const path = imagePath(pool, options.small, index);
+  for (let index = 0; index < largest && failure === null; index++) {
+    const path = imagePath(pool, sizes, index);
     const folder = dirname(path);
     if (!folders.has(folder)) {
       await mkdir(folder, { recursive: true });
@@ -133,140 +168,156 @@ async function ensurePool(options: Options): Promise<{ pool: string; reference: 
     }
     await queue.onSizeLessThan(256);
     queue.add(() => writeFile(path, imageBytes(digits, index))).catch((error: unknown) => (failure ??= error));
-    if ((index + 1) % 20_000 === 0) process.stderr.write(`generated ${index + 1} / ${options.large} images\n`);
+    if ((index + 1) % 100_000 === 0) process.stderr.write(`generated ${index + 1} / ${largest} images\n`);
   }
   await queue.onIdle();
   if (failure !== null) throw failure;
-  process.stderr.write(`generated ${options.large} images in ${((Date.now() - started) / 1000).toFixed(1)} s under ${pool}\n`);
+  process.stderr.write(`generated ${largest} images in ${((Date.now() - started) / 1000).toFixed(1)} s under ${pool}\n`);
   await writeFile(marker, wanted);
   return { pool, reference };
 }
 
-function procStatusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number | null {
+function commandArgs(command: PoolSizeCommand, pool: string, reference: string): string[] {
+  const common = ['--mode', 'reference', '--reference', reference, '--pool', pool, '--k', '1,5,10', '--json', '--quiet'];
+  return command === 'score'
+    ? ['score', ...common, '--out', '/dev/null', '--no-cache']
+    : ['select', ...common, '--budget', String(ROUND_SIZE), '--round-size', String(ROUND_SIZE)];
+}
+
+async function runCommand(command: PoolSizeCommand, pool: string, reference: string, images: number, workDir: string): Promise<PoolSizeRun & { readonly backend?: string }> {
+  // select keeps its ledger, score cache and queue under its working directory: a fresh one per run.
+  const cwd = await mkdtemp(join(workDir, `${command}-`));
   try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
+    const run = await runWatched(process.execPath, [CLI(), ...commandArgs(command, pool, reference)], { cwd });
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as { scored?: number; errors?: number; backend?: string; selected?: unknown[]; skipped?: unknown[] };
+    const done = command === 'score' ? summary.scored === images && summary.errors === 0 : summary.selected?.length === Math.min(ROUND_SIZE, images) && summary.skipped?.length === 0;
+    if (!done) throw new Error(`rpr-select ${command} on ${images} images did not score them all: ${run.stdout.slice(0, 300)}`);
+    return {
+      command,
+      poolImages: images,
+      seconds: run.seconds,
+      imagesPerSecond: images / run.seconds,
+      peakRssMB: run.peakRssMB,
+      rssByQuarterMB: run.rssByQuarterMB,
+      loadAverage: loadavg()[0]!,
+      ...(summary.backend === undefined ? {} : { backend: summary.backend }),
+    };
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
   }
 }
 
-/** Scores `pool` in reference mode with the built CLI, sampling the child's memory until it exits. */
-async function scoreAndWatch(pool: string, reference: string, poolImages: number): Promise<RunResult> {
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
-  const args = [cli, 'score', '--mode', 'reference', '--reference', reference, '--pool', pool, '--k', '1,5,10', '--out', '/dev/null', '--no-cache', '--json', '--quiet'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  const pid = child.pid!;
-  let peakKb = 0;
-  const timeline: { at: number; kb: number }[] = [];
-  const started = Date.now();
-  const sample = () => {
-    peakKb = Math.max(peakKb, procStatusKb(pid, 'VmHWM') ?? 0);
-    const rss = procStatusKb(pid, 'VmRSS');
-    if (rss !== null) timeline.push({ at: Date.now() - started, kb: rss });
-  };
-  const timer = setInterval(sample, POLL_MS);
-  const code = await new Promise<number | null>((done) => child.once('close', done));
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`rpr-select score exited with ${code} on ${pool}`);
-  const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { scored: number; errors: number; seconds: number; imagesPerSecond: number };
-  const end = timeline.at(-1)?.at ?? 0;
-  const quarterMaxMB = (quarter: number) =>
-    Math.max(0, ...timeline.filter((s) => s.at > ((quarter - 1) * end) / 4 && s.at <= (quarter * end) / 4).map((s) => s.kb)) / 1024;
+function summarize(command: PoolSizeCommand, runs: readonly PoolSizeRun[]): CommandSummary {
+  const mine = runs.filter((r) => r.command === command).sort((a, b) => a.poolImages - b.poolImages);
+  const small = mine[0];
+  const large = mine.at(-1);
+  if (small === undefined || large === undefined || small === large) return { command, steadyImagesPerSecond: null, startupSeconds: null, growth: null };
+  const rate = (large.poolImages - small.poolImages) / (large.seconds - small.seconds);
+  const extra = large.poolImages - small.poolImages;
+  const peak = large.peakRssMB - small.peakRssMB;
+  const last = large.rssByQuarterMB.at(-1)! - small.rssByQuarterMB.at(-1)!;
   return {
-    poolImages,
-    scored: summary.scored,
-    errors: summary.errors,
-    seconds: summary.seconds,
-    imagesPerSecond: summary.imagesPerSecond,
-    peakRssMB: peakKb / 1024,
-    rssByQuarterMB: [1, 2, 3, 4].map(quarterMaxMB),
+    command,
+    steadyImagesPerSecond: rate > 0 ? rate : null,
+    startupSeconds: rate > 0 ? small.seconds - small.poolImages / rate : null,
+    growth: { fromImages: small.poolImages, toImages: large.poolImages, peakRssMB: peak, lastQuarterRssMB: last, bytesPerExtraImage: (Math.max(peak, last) * 2 ** 20) / extra },
   };
 }
 
-/**
- * Heap bytes per entry of stream-samples' duplicate map (sha256 hex id → first uri), built here with
- * strings made the way the directory source makes them: a hex digest, and a path from path.join that was
- * then handed to the file system. (That flattens it: a path.join result never passed to fs is a rope of
- * ~600 bytes, against ~80 flat.)
- */
-function dedupeMapBytesPerEntry(options: Options, pool: string): number | null {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) return null;
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const map = new Map<string, string>();
-  for (let i = 0; i < options.large; i++) {
-    const uri = imagePath(pool, options.small, i);
-    existsSync(uri);
-    map.set(createHash('sha256').update(String(i)).digest('hex'), uri);
+export async function runPoolSizeSection(options: PoolSizeOptions): Promise<PoolSizeSection> {
+  const sizes = [...options.scoreSizes].sort((a, b) => a - b);
+  const missing = options.selectSizes.filter((s) => !sizes.includes(s));
+  if (missing.length > 0) throw new Error(`select sizes ${missing.join(', ')} are not among the score sizes ${sizes.join(', ')}`);
+  const { pool, reference } = await ensurePool({ ...options, scoreSizes: sizes });
+  const workDir = await mkdtemp(join(options.dir, 'runs-'));
+  const runs: PoolSizeRun[] = [];
+  let backend = 'unknown';
+  try {
+    const plan: [PoolSizeCommand, number][] = [...sizes.map((s): [PoolSizeCommand, number] => ['score', s]), ...[...options.selectSizes].sort((a, b) => a - b).map((s): [PoolSizeCommand, number] => ['select', s])];
+    for (const [command, images] of plan) {
+      process.stderr.write(`pool size: ${command} on ${images.toLocaleString('en-US')} images in reference mode…\n`);
+      const { backend: reported, ...run } = await runCommand(command, sizeDir(pool, sizes, images), reference, images, workDir);
+      backend = reported ?? backend;
+      process.stderr.write(`pool size: ${command} ${images}: ${run.seconds.toFixed(1)} s, peak RSS ${run.peakRssMB.toFixed(0)} MB\n`);
+      runs.push(run);
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    if (!options.keep) await rm(options.dir, { recursive: true, force: true });
   }
-  gc();
-  const bytes = (process.memoryUsage().heapUsed - before) / map.size;
-  map.clear();
-  return bytes;
+  const shown = (command: PoolSizeCommand) => `rpr-select ${commandArgs(command, 'DIR', `<${options.referenceImages} train digits>`).join(' ')}`;
+  return {
+    backend,
+    referenceImages: options.referenceImages,
+    roundSize: ROUND_SIZE,
+    commands: { score: shown('score'), select: `${shown('select')} (fresh ledger, cache and queue)` },
+    runs,
+    summaries: [summarize('score', runs), summarize('select', runs)],
+  };
+}
+
+/** The section as Markdown: one row per run, then the growth and the per-image rate of each command. */
+export function poolSizeMarkdown(section: PoolSizeSection): string[] {
+  const mb = (v: number) => v.toFixed(0);
+  const lines = [
+    '| command | pool images | seconds (with start-up) | images/s (with start-up) | peak RSS MB (VmHWM) | largest RSS MB in each quarter of the run | load avg |',
+    '|---|---|---|---|---|---|---|',
+    ...section.runs.map(
+      (r) =>
+        `| ${r.command} | ${r.poolImages.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${r.imagesPerSecond.toFixed(0)} | ${mb(r.peakRssMB)} | ${r.rssByQuarterMB.map(mb).join(' / ')} | ${r.loadAverage.toFixed(1)} |`,
+    ),
+    '',
+  ];
+  for (const s of section.summaries) {
+    if (s.growth === null || s.steadyImagesPerSecond === null) continue;
+    const g = s.growth;
+    lines.push(
+      `- ${s.command}: ${s.steadyImagesPerSecond.toFixed(0)} images/s once started (start-up ${s.startupSeconds!.toFixed(1)} s: modules, model, reference basis of ${section.referenceImages} images); ` +
+        `from ${g.fromImages.toLocaleString('en-US')} to ${g.toImages.toLocaleString('en-US')} images peak RSS ${signed(g.peakRssMB)} MB, last-quarter RSS ${signed(g.lastQuarterRssMB)} MB ` +
+        `(${g.bytesPerExtraImage.toFixed(0)} bytes per extra image).`,
+    );
+  }
+  lines.push('- By design one structure grows with the pool: the set of sample ids seen, which drops duplicate files (16-byte slots, 2 to 4 per id: 32–64 bytes per image).');
+  return lines;
+}
+
+function signed(v: number): string {
+  return `${v >= 0 ? '+' : ''}${v.toFixed(1)}`;
+}
+
+function parseOptions(argv: readonly string[]): PoolSizeOptions {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const counts = (flag: string, fallback: readonly number[]): number[] => {
+    const raw = value(flag);
+    const list = raw === undefined ? [...fallback] : raw.split(',').map(Number);
+    if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n >= 2 ** 24)) {
+      throw new Error(`${flag} must be a comma-separated list of integers from 1 to ${2 ** 24 - 1} (got '${raw}')`);
+    }
+    return list;
+  };
+  const scoreSizes = counts('--sizes', [20_000, 200_000]);
+  return {
+    scoreSizes,
+    selectSizes: counts('--select-sizes', scoreSizes),
+    referenceImages: counts('--reference', [200])[0]!,
+    dir: resolve(value('--dir') ?? join(packageRoot(), 'bench', 'out', 'rss-pool')),
+    keep: argv.includes('--keep'),
+  };
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
-  const { pool, reference } = await ensurePool(options);
-  const runs: RunResult[] = [];
-  for (const [dir, images] of [
-    [join(pool, 'small'), options.small],
-    [pool, options.large],
-  ] as const) {
-    process.stderr.write(`scoring ${images} images in reference mode…\n`);
-    const run = await scoreAndWatch(dir, reference, images);
-    if (run.scored !== images || run.errors !== 0) throw new Error(`expected ${images} scored images, got ${run.scored} (${run.errors} errors)`);
-    runs.push(run);
-  }
-  const [small, large] = runs as [RunResult, RunResult];
-  const mapBytes = dedupeMapBytesPerEntry(options, pool);
-  const growthMB = large.peakRssMB - small.peakRssMB;
-  // Both runs pay the same start-up (loading the model, building the reference basis); the difference
-  // between them is the scoring rate alone.
-  const scoringRate = (large.scored - small.scored) / (large.seconds - small.seconds);
-  const results = {
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
-    date: new Date().toISOString(),
-    command: 'rpr-select score --mode reference --reference <200 train digits> --pool DIR --k 1,5,10 --out /dev/null --no-cache --json',
-    runs,
-    /** Images per second of scoring alone, from the difference between the runs. */
-    scoringImagesPerSecond: scoringRate,
-    /** Start-up of a run: model, reference basis (the same in both runs). */
-    startupSeconds: small.seconds - small.scored / scoringRate,
-    growth: {
-      peakRssMB: growthMB,
-      bytesPerExtraImage: (growthMB * 2 ** 20) / (options.large - options.small),
-      /** Heap bytes per entry of the duplicate-detection map (measured here; null without --expose-gc). */
-      dedupeMapBytesPerImage: mapBytes,
-      dedupeMapMBAtLarge: mapBytes === null ? null : (mapBytes * options.large) / 2 ** 20,
-    },
-  };
-  writeFileSync(join(packageRoot(), 'bench', 'rss-results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const mb = (v: number) => v.toFixed(0);
-  const md = [
-    `Machine: ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, ${results.date}`,
-    '',
-    '| pool images | scored | seconds (with start-up) | images/s (with start-up) | peak RSS MB (VmHWM) | largest RSS MB in each quarter of the run |',
-    '|---|---|---|---|---|---|',
-    ...runs.map((r) => `| ${r.poolImages} | ${r.scored} | ${r.seconds.toFixed(1)} | ${r.imagesPerSecond.toFixed(0)} | ${mb(r.peakRssMB)} | ${r.rssByQuarterMB.map(mb).join(' / ')} |`),
-    '',
-    `Scoring alone: ${scoringRate.toFixed(0)} images/s; start-up (model, reference basis of ${REFERENCE_IMAGES} images): ${results.startupSeconds.toFixed(1)} s.`,
-    `Peak RSS grows by ${growthMB.toFixed(1)} MB from ${options.small} to ${options.large} images ` +
-      `(${results.growth.bytesPerExtraImage.toFixed(0)} bytes per extra image).` +
-      (mapBytes === null
-        ? ''
-        : ` The duplicate-id map of stream-samples costs ${mapBytes.toFixed(0)} bytes per image here: ` +
-          `${results.growth.dedupeMapMBAtLarge!.toFixed(1)} MB at ${options.large} images.`),
-  ].join('\n');
-  process.stdout.write(`${md}\n`);
-  if (!options.keep) await rm(options.dir, { recursive: true, force: true });
+  const info = runInfo();
+  const section = await runPoolSizeSection(parseOptions(process.argv.slice(2)));
+  await writeFile(join(packageRoot(), 'bench', 'rss-results.json'), `${JSON.stringify({ ...info, ...section }, null, 2)}\n`);
+  process.stdout.write([`Machine: ${describeRun(info)}`, '', ...poolSizeMarkdown(section)].join('\n') + '\n');
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench:rss failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+if (isEntryPoint(import.meta.url)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`bench:rss failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

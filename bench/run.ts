@@ -1,270 +1,319 @@
 /**
- * `npm run bench [-- --quick]`: what scoring costs, side by side in one run on one backend, for the demo
- * model and a ~1M-parameter 64×64×3 CNN: decode only, forward pass only (the floor for anything that runs
- * the network), entropy scoring, exact per-sample RPR, reference-mode RPR (no network pass) and a
- * warm-cache re-run; pools of 10k, 100k and 1M images (1M in reference mode); 1 and 2 worker threads;
- * then the PyTorch peer (bench/peer/) on the same weights and images. Each case runs in a fresh child
- * process, so its peak RSS is its own. Writes bench/results.json and bench/results.md.
+ * `npm run bench [-- --quick] [-- --engine auto|onnxruntime|tfjs]`: every benchmark of the project in one
+ * run, on one machine, side by side, each section in its own process(es):
  *
- * Cases that run the network stream until the pool ends or a time cap passes (the throughput is
- * measured on what streamed; `images` says how many): a 100k-image exact-RPR pass would take hours here.
+ * 1. scoring (issue 7, scoring-cases.ts): decode, forward, entropy, exact per-sample RPR (1 and 2 worker
+ *    threads), reference-mode RPR and warm-cache re-runs, for the demo model and a ~1M-parameter 64×64×3 CNN;
+ * 2. engines (issue 9, engines.ts = `npm run bench:engines`): forward, Jacobian and exact RPR on ONNX
+ *    Runtime and TF.js, and the m-forward floor, for both models;
+ * 3. pool size (issue 4, pool-rss.ts = `npm run bench:rss`): `score` in reference mode on 20k, 200k and
+ *    1M PNG files and a whole `select` round on 20k and 200k, peak RSS of each;
+ * 4. distributed (issue 8, distributed.ts = `npm run bench:distributed`): 1, 2 and 3 worker processes
+ *    through BullMQ on a Redis from scripts/redis.sh, against a local run of the same pool;
+ * 5. the PyTorch peer (bench/peer/, peer-compare.ts) on both models: agreement and throughput ratio.
+ *
+ * A section that cannot run (no Redis, no PyTorch) is recorded with the reason, and the rest still runs.
+ * Writes bench/results.json (`cases`: one entry per measured case; `peer`: the demo model's peer
+ * comparison; the sections' details; the targets checked) and bench/results.md; --quick uses tiny sizes
+ * and writes under bench/out/ instead.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { ENGINE_CHOICES, isEngineChoice, type EngineChoice } from '../src/model/load-model.js';
-import { writeDigitPngs } from '../src/pool/demo-pool.js';
-import { mnistPart } from '../src/pool/mnist-digits.js';
-import { bundledModelPath, packageRoot } from '../src/util/package-root.js';
-import { runCase, type CaseName, type CaseOutcome, type CaseSpec } from './bench-case.js';
-import { LARGE_CNN_NAME, saveLargeCnn } from './large-cnn.js';
+import { packageRoot } from '../src/util/package-root.js';
+import type { BenchCaseRecord } from './bench-case-record.js';
+import type { DistributedResults } from './distributed.js';
+import { engineCases, runEnginesSection, type EnginesSection } from './engines-section.js';
+import { LARGE_CNN_NAME } from './large-cnn.js';
 import { comparePeer, peerPython, type PeerComparison } from './peer-compare.js';
-import { rgbBases } from './synthetic-pool.js';
+import { poolSizeMarkdown, runPoolSizeSection, type PoolSizeSection } from './pool-rss.js';
+import { describeRun, runInfo } from './run-info.js';
+import { prepareModels, runScoringSection, type ModelUnderTest, type ScoringPlan } from './scoring-cases.js';
+import { checkTargets, targetLine, type TargetCheck } from './targets.js';
+import { runWatched } from './watch-process.js';
 
-const run = promisify(execFile);
-const SELF = fileURLToPath(import.meta.url);
-const RESULT_TAG = 'BENCH-CASE ';
-
-interface BenchCase {
-  readonly case: string;
-  readonly model: string;
-  readonly poolSize: number;
-  readonly workers: number;
-  readonly imagesPerSecond: number;
-  readonly peakRssMB: number;
-  readonly backend: string;
-  /** Images actually timed (fewer than poolSize when the time cap stopped the stream). */
-  readonly images: number;
-  readonly seconds: number;
-  readonly setupSeconds: number;
-  /** 1-minute load average when the case ended: other work on this shared machine slows every case. */
-  readonly loadAverage: number;
-  readonly coldImagesPerSecond?: number;
-}
-
-interface ModelUnderTest {
-  readonly name: string;
-  readonly path: string;
-  readonly referenceDir: string;
-  /** Whether the 1M-image reference pool runs for it (the 28×28 target is about this model). */
-  readonly million: boolean;
-}
+const DEMO = 'mnist-cnn';
 
 interface Plan {
   readonly quick: boolean;
-  readonly engine: EngineChoice;
-  readonly sizes: { readonly small: number; readonly large: number; readonly million: number };
-  readonly capSeconds: number;
-  readonly peerImages: number;
+  readonly scoring: ScoringPlan;
+  readonly poolSize: { readonly scoreSizes: readonly number[]; readonly selectSizes: readonly number[]; readonly referenceImages: number };
+  /** Images the PyTorch peer and rpr-select both score, per model. */
+  readonly peerImages: Readonly<Record<string, number>>;
 }
 
 function plan(quick: boolean, engine: EngineChoice): Plan {
   return quick
-    ? { quick, engine, sizes: { small: 500, large: 2000, million: 0 }, capSeconds: 6, peerImages: 32 }
-    : { quick, engine, sizes: { small: 10_000, large: 100_000, million: 1_000_000 }, capSeconds: 20, peerImages: 256 };
+    ? {
+        quick,
+        scoring: { engine, small: 500, large: 2000, capSeconds: 5, referenceImages: { digits: 50, rgb: 10 } },
+        poolSize: { scoreSizes: [2000, 5000, 10_000], selectSizes: [2000, 5000], referenceImages: 50 },
+        peerImages: { [DEMO]: 32, [LARGE_CNN_NAME]: 8 },
+      }
+    : {
+        quick,
+        // 64×64×3 inputs make the reference basis's dense SVD grow with the square of the set: 50 images.
+        scoring: { engine, small: 10_000, large: 100_000, capSeconds: 20, referenceImages: { digits: 200, rgb: 50 } },
+        poolSize: { scoreSizes: [20_000, 200_000, 1_000_000], selectSizes: [20_000, 200_000], referenceImages: 200 },
+        peerImages: { [DEMO]: 256, [LARGE_CNN_NAME]: 64 },
+      };
 }
 
-function caseList(models: readonly ModelUnderTest[], p: Plan, workDir: string): CaseSpec[] {
-  const { small, large, million } = p.sizes;
-  const cap = p.capSeconds;
-  return models.flatMap((m) => {
-    const spec = (name: CaseName, poolSize: number, workers: number, capSeconds: number | null = cap): CaseSpec => ({
-      case: name,
-      model: m.name,
-      modelPath: m.path,
-      engine: p.engine,
-      poolSize,
-      workers,
-      capSeconds,
-      referenceDir: m.referenceDir,
-      cachePath: join(workDir, `cache-${m.name}-${workers}.sqlite`),
-    });
-    return [
-      spec('decode', small, 1, null),
-      spec('decode', large, 1, null),
-      spec('forward', small, 1),
-      spec('entropy', small, 1),
-      spec('exact-rpr', small, 1),
-      spec('exact-rpr', small, 2),
-      spec('reference-rpr', small, 1, null),
-      spec('reference-rpr', large, 1, null),
-      ...(m.million && million > 0 ? [spec('reference-rpr', million, 1, null)] : []),
-      spec('warm-cache', small, 1),
-      spec('warm-cache', small, 2),
-    ];
-  });
-}
+/** A section's outcome: what it measured, or why it did not run. */
+type Outcome<T> = { readonly ran: true; readonly value: T } | { readonly ran: false; readonly reason: string };
 
-async function inChild(spec: CaseSpec): Promise<CaseOutcome> {
-  const { stdout } = await run(process.execPath, ['--no-warnings', SELF, '--case', JSON.stringify(spec)], {
-    maxBuffer: 1 << 24,
-    timeout: 3_600_000,
-  });
-  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_TAG));
-  if (line === undefined) throw new Error(`case ${spec.case} (${spec.model}, ${spec.poolSize}) printed no result`);
-  return JSON.parse(line.slice(RESULT_TAG.length)) as CaseOutcome;
-}
-
-async function prepareModels(workDir: string, p: Plan): Promise<{ models: ModelUnderTest[]; largeParams: number }> {
-  const demoRefs = join(workDir, 'reference-mnist');
-  await writeDigitPngs(demoRefs, mnistPart('train').slice(0, 200));
-  const largePath = join(workDir, LARGE_CNN_NAME);
-  const largeParams = await saveLargeCnn(largePath);
-  const largeRefs = join(workDir, 'reference-rgb');
-  await mkdir(largeRefs, { recursive: true });
-  // 64×64×3 = 12,288 inputs × 10 outputs per image: 150 images keep the reference SVD's matrix small.
-  const rgb = await rgbBases(p.quick ? 20 : 150);
-  await Promise.all(rgb.map((png, i) => writeFile(join(largeRefs, `ref-${i}.png`), png)));
-  return {
-    models: [
-      { name: 'mnist-cnn', path: bundledModelPath(), referenceDir: demoRefs, million: true },
-      { name: LARGE_CNN_NAME, path: largePath, referenceDir: largeRefs, million: false },
-    ],
-    largeParams,
-  };
-}
-
-function find(cases: readonly BenchCase[], name: string, model: string, workers = 1, poolSize?: number): BenchCase | undefined {
-  return cases.find((c) => c.case === name && c.model === model && c.workers === workers && (poolSize === undefined || c.poolSize === poolSize));
-}
-
-function targetLines(cases: readonly BenchCase[], peer: PeerComparison | null, outputs: number, million: number): string[] {
-  const lines: string[] = [];
-  const check = (ok: boolean, text: string) => lines.push(`- ${ok ? 'met' : '**missed**'}: ${text}`);
-  const model = 'mnist-cnn';
-  const fwd = find(cases, 'forward', model);
-  const exact = find(cases, 'exact-rpr', model);
-  const entropy = find(cases, 'entropy', model);
-  const ref = find(cases, 'reference-rpr', model, 1, 10_000) ?? find(cases, 'reference-rpr', model);
-  if (peer) {
-    const r = peer.ratio.rprSelectPerSecond / peer.ratio.pytorchPerSecond;
-    check(r >= 1, `exact per-sample RPR ≥ 1.0× the PyTorch peer: ${r.toFixed(2)}× (${peer.ratio.rprSelectPerSecond.toFixed(0)} vs ${peer.ratio.pytorchPerSecond.toFixed(0)} images/s, both on 2 cores)`);
-    check(peer.agreement.maxAbsRprDiff < 1e-3, `agreement with the peer < 1e-3: max |RPR diff| ${peer.agreement.maxAbsRprDiff.toExponential(2)} over ${peer.agreement.images} images`);
+async function attempt<T>(name: string, run: () => Promise<T>): Promise<Outcome<T>> {
+  const started = performance.now();
+  process.stderr.write(`== ${name}\n`);
+  try {
+    const value = await run();
+    process.stderr.write(`== ${name}: done in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+    return { ran: true, value };
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+    process.stderr.write(`== ${name}: not run: ${reason}\n`);
+    return { ran: false, reason };
   }
-  for (const m of [model, LARGE_CNN_NAME]) {
-    const f = find(cases, 'forward', m);
-    const e = find(cases, 'exact-rpr', m);
-    if (f && e) {
-      const cost = f.imagesPerSecond / outputs / e.imagesPerSecond;
-      check(cost <= 2, `${m}: exact RPR within 2× of m = ${outputs} forward passes: ${cost.toFixed(2)}× (exact RPR includes decoding; the forward case does not)`);
-    }
-  }
-  if (ref && entropy) {
-    const r = ref.imagesPerSecond / entropy.imagesPerSecond;
-    check(r >= 5, `reference-mode RPR ≥ 5× entropy scoring: ${r.toFixed(1)}×`);
-  }
-  if (ref) check(ref.imagesPerSecond >= 10_000, `reference-mode RPR ≥ 10,000 images/s on 28×28, decode included: ${ref.imagesPerSecond.toFixed(0)} images/s`);
-  const big = find(cases, 'reference-rpr', model, 1, million);
-  if (big) check(big.peakRssMB < 500, `peak RSS with ${million.toLocaleString('en-US')} images < 500 MB: ${big.peakRssMB.toFixed(0)} MB`);
-  const warm = find(cases, 'warm-cache', model);
-  if (warm?.coldImagesPerSecond) {
-    const r = warm.imagesPerSecond / warm.coldImagesPerSecond;
-    check(r >= 50, `warm-cache re-run ≥ 50× the cold run: ${r.toFixed(0)}× (${warm.imagesPerSecond.toFixed(0)} vs ${warm.coldImagesPerSecond.toFixed(0)} images/s)`);
-  }
-  if (fwd && exact) lines.push(`- exact RPR / forward throughput on the demo model: ${(exact.imagesPerSecond / fwd.imagesPerSecond).toFixed(3)}`);
-  return lines;
 }
 
-function markdown(results: { machine: string; date: string; engine: string; cases: readonly BenchCase[]; failures: readonly string[]; peer: PeerComparison | null; peerError: string | null; targets: readonly string[]; notes: readonly string[] }): string {
-  const rows = results.cases.map(
-    (c) =>
-      `| ${c.case} | ${c.model} | ${c.poolSize.toLocaleString('en-US')} | ${c.images.toLocaleString('en-US')} | ${c.workers} | ${c.imagesPerSecond.toFixed(1)} | ${c.peakRssMB.toFixed(0)} | ${c.setupSeconds.toFixed(1)} | ${c.backend} | ${c.loadAverage.toFixed(1)} |`,
-  );
-  const peer = results.peer
-    ? [
-        `PyTorch peer (torch ${results.peer.torch}, CPU) vs rpr-select on ${results.peer.backend}: max |RPR diff| ${results.peer.agreement.maxAbsRprDiff.toExponential(2)} over ${results.peer.agreement.images} images (k = ${results.peer.ks.join(', ')}).`,
-        `Throughput, ${results.peer.timed}: rpr-select ${results.peer.ratio.rprSelectPerSecond.toFixed(1)} vs PyTorch ${results.peer.ratio.pytorchPerSecond.toFixed(1)} images/s on 2 cores ` +
-          `(ratio ${(results.peer.ratio.rprSelectPerSecond / results.peer.ratio.pytorchPerSecond).toFixed(2)}); on 1 core ${results.peer.oneCore.rprSelectPerSecond.toFixed(1)} vs ${results.peer.oneCore.pytorchPerSecond.toFixed(1)}.`,
-      ]
-    : [`PyTorch peer: not run (${results.peerError ?? 'unknown reason'}).`];
+function valueOf<T>(outcome: Outcome<T>): T | null {
+  return outcome.ran ? outcome.value : null;
+}
+
+function reasonOf<T>(outcome: Outcome<T>): string | null {
+  return outcome.ran ? null : outcome.reason;
+}
+
+/** The distributed section in its own process (its local run's peak RSS is then its own). */
+async function distributedInChild(quick: boolean, workDir: string): Promise<DistributedResults> {
+  const out = join(workDir, 'distributed.json');
+  await runWatched(process.execPath, [join(packageRoot(), 'dist', 'bench', 'distributed.js'), ...(quick ? ['--quick'] : []), '--out', out], { timeoutMs: 1_800_000 });
+  return JSON.parse(await readFile(out, 'utf8')) as DistributedResults;
+}
+
+function poolSizeCases(section: PoolSizeSection): BenchCaseRecord[] {
+  return section.runs.map((r) => ({
+    section: 'pool-size',
+    case: r.command === 'score' ? 'score-cli-reference' : 'select-round-reference',
+    model: DEMO,
+    poolSize: r.poolImages,
+    images: r.poolImages,
+    timeCapped: false,
+    workers: 1,
+    imagesPerSecond: r.imagesPerSecond,
+    peakRssMB: r.peakRssMB,
+    backend: `${section.backend} (the reference basis only)`,
+    seconds: r.seconds,
+    setupSeconds: null,
+    loadAverage: r.loadAverage,
+    note: `the whole CLI command: start-up and the reference basis of ${section.referenceImages} images included in the rate`,
+  }));
+}
+
+function distributedCases(results: DistributedResults): BenchCaseRecord[] {
+  const base = { section: 'distributed' as const, model: DEMO, poolSize: results.poolSize, images: results.poolSize, timeCapped: false, backend: results.backend, setupSeconds: null };
   return [
-    `Machine: ${results.machine}; ${results.date}; engine choice: ${results.engine}`,
-    '',
-    '| case | model | pool | images timed | workers | images/s | peak RSS MB | setup s | backend | load avg |',
+    {
+      ...base,
+      case: 'local-rank-per-sample',
+      workers: 1,
+      imagesPerSecond: results.local.imagesPerSecond,
+      peakRssMB: results.local.peakRssMB,
+      seconds: results.local.seconds,
+      loadAverage: results.local.loadAverage,
+      note: 'one process, model loaded',
+    },
+    ...results.distributed.map((d) => ({
+      ...base,
+      loadAverage: d.loadAverage,
+      case: 'distributed-rank-per-sample',
+      workers: d.workers,
+      imagesPerSecond: d.imagesPerSecond,
+      peakRssMB: d.peakWorkerRssMB,
+      seconds: d.seconds,
+      rssScope: 'the largest worker process',
+      note: `${d.workers} worker process(es), ${d.shards} shards of ${results.shardSize}, through BullMQ on a local Redis`,
+    })),
+  ];
+}
+
+/** Ratio of rpr-select to PyTorch for a peer comparison. */
+function peerRatio(p: PeerComparison): number {
+  return p.ratio.rprSelectPerSecond / p.ratio.pytorchPerSecond;
+}
+
+async function runPeers(models: readonly ModelUnderTest[], p: Plan, workDir: string): Promise<Record<string, PeerComparison>> {
+  const python = await peerPython();
+  const peers: Record<string, PeerComparison> = {};
+  for (const m of models) peers[m.name] = await comparePeer(python, m.path, p.scoring.engine, p.peerImages[m.name] ?? 32, workDir);
+  return peers;
+}
+
+interface Results {
+  readonly run: ReturnType<typeof runInfo> & { readonly quick: boolean; readonly engine: EngineChoice; readonly seconds: number; readonly loadAverageAtEnd: readonly number[] };
+  readonly plan: Plan;
+  readonly largeCnnParameters: number;
+  readonly cases: readonly BenchCaseRecord[];
+  /** The demo model's peer comparison (issue 7's contract); null when the peer did not run. */
+  readonly peer: PeerComparison | null;
+  readonly peerByModel: Readonly<Record<string, PeerComparison>>;
+  readonly peerError: string | null;
+  readonly engines: EnginesSection | null;
+  readonly poolSize: PoolSizeSection | null;
+  readonly distributed: DistributedResults | null;
+  /** Why a section did not run, by section. */
+  readonly notRun: Readonly<Record<string, string>>;
+  readonly failures: readonly string[];
+  readonly targets: readonly TargetCheck[];
+  readonly notes: readonly string[];
+}
+
+const int = (v: number) => v.toLocaleString('en-US');
+const fixed = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '–' : v.toFixed(digits));
+
+function scoringTable(cases: readonly BenchCaseRecord[]): string[] {
+  return [
+    '| case | model | backend | workers | pool | images timed | images/s | peak RSS MB | setup s | load avg |',
     '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows,
+    ...cases.map(
+      (c) =>
+        `| ${c.case} | ${c.model} | ${c.backend} | ${c.workers} | ${int(c.poolSize)} | ${c.timeCapped ? `**${int(c.images)}** (time cap)` : `${int(c.images)} (all)`} | ` +
+        `${fixed(c.imagesPerSecond, 1)}${c.coldImagesPerSecond === undefined ? '' : ` (cold ${fixed(c.coldImagesPerSecond, 1)})`} | ${fixed(c.peakRssMB)} | ${fixed(c.setupSeconds, 1)} | ${fixed(c.loadAverage, 1)} |`,
+    ),
+  ];
+}
+
+function enginesTable(section: EnginesSection): string[] {
+  return [
+    `One process, ${section.seconds.toFixed(0)} s, peak RSS ${section.peakRssMB.toFixed(0)} MB; decoded images in memory (${Object.entries(section.imagesPerModel).map(([m, n]) => `${int(n)} for ${m}`).join(', ')}), best of ${section.results.rounds ?? '?'} interleaved rounds.`,
     '',
-    ...(results.failures.length > 0 ? ['Failed cases (after one retry):', ...results.failures.map((f) => `- ${f}`), ''] : []),
-    ...peer,
+    '| model | engine | setting | forward img/s | Jacobian img/s | exact RPR img/s | m-forward floor img/s | exact RPR in floors (wall) | (CPU) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...section.results.rows.map(
+      (r) =>
+        `| ${r.model} | ${r.engine} | ${r.setting} | ${fixed(r.forward?.perSecond)} | ${fixed(r.jacobian?.perSecond, 1)} | ${fixed(r.exactRpr.perSecond, 1)} | ` +
+        `${fixed(r.floorPerSecond, 1)} | ${fixed(r.costInFloors, 2)} | ${fixed(r.cpuCostInFloors, 2)} |`,
+    ),
+  ];
+}
+
+function distributedTable(d: DistributedResults): string[] {
+  return [
+    `${int(d.poolSize)} MNIST digit files, exact per-sample RPR on ${d.backend}, shards of ${d.shardSize}. Local, one process: ${fixed(d.local.imagesPerSecond, 1)} images/s.`,
     '',
-    'Targets:',
-    ...results.targets,
+    '| worker processes | images/s | seconds | shards | peak RSS MB (largest worker) |',
+    '|---|---|---|---|---|',
+    ...d.distributed.map((c) => `| ${c.workers} | ${fixed(c.imagesPerSecond, 1)} | ${fixed(c.seconds, 2)} | ${c.shards} | ${fixed(c.peakWorkerRssMB)} |`),
     '',
-    'Notes:',
+    `Queue overhead against the local run: ${d.queueOverheadMsPerImage.toFixed(2)} ms per image. ${d.notes[0] ?? ''}`,
+  ];
+}
+
+function peerLines(results: Results): string[] {
+  const entries = Object.entries(results.peerByModel);
+  if (entries.length === 0) return [`Not run: ${results.peerError ?? 'no reason recorded'}.`];
+  return entries.map(
+    ([model, p]) =>
+      `- ${model}: torch ${p.torch} (CPU) vs rpr-select on ${p.backend}: max |RPR diff| ${p.agreement.maxAbsRprDiff.toExponential(2)} over ${p.agreement.images} images (k = ${p.ks.join(', ')}); ` +
+      `2 threads each: ${fixed(p.ratio.rprSelectPerSecond, 1)} vs ${fixed(p.ratio.pytorchPerSecond, 1)} images/s (${peerRatio(p).toFixed(2)}×); ` +
+      `1 thread each: ${fixed(p.oneCore.rprSelectPerSecond, 1)} vs ${fixed(p.oneCore.pytorchPerSecond, 1)}. Timed: ${p.timed}.`,
+  );
+}
+
+function markdown(results: Results): string {
+  const section = (title: string, body: string[] | null, key: string) => [`## ${title}`, '', ...(body ?? [`Not run: ${results.notRun[key] ?? 'unknown reason'}.`]), ''];
+  const r = results.run;
+  return [
+    `# rpr-select benchmark${r.quick ? ' (--quick: tiny sizes, not for quoting)' : ''}`,
+    '',
+    `${describeRun(r)}; load average at end ${r.loadAverageAtEnd.map((l) => l.toFixed(1)).join(' / ')}; engine choice ${r.engine}; ${(r.seconds / 60).toFixed(1)} min in all.`,
+    '',
+    '## Targets',
+    '',
+    ...results.targets.map(targetLine),
+    '',
+    ...section('Scoring (issue 7)', [
+      ...scoringTable(results.cases.filter((c) => c.section === 'scoring')),
+      '',
+      '"pool" is the pool offered; "images timed" is what the rate was measured on: a case marked "time cap" stopped streaming at the cap, so its rate comes from that many images, not from the whole pool.',
+      ...(results.failures.length > 0 ? ['', 'Failed cases (after one retry):', ...results.failures.map((f) => `- ${f}`)] : []),
+    ], 'scoring'),
+    ...section('Engines (issue 9)', results.engines ? enginesTable(results.engines) : null, 'engines'),
+    ...section('Memory against pool size (issues 4 and 7)', results.poolSize ? [`Reference mode, 28×28 PNG files on disk, the real CLI (${results.poolSize.commands.score}; select: ${results.poolSize.commands.select}).`, '', ...poolSizeMarkdown(results.poolSize)] : null, 'poolSize'),
+    ...section('More than one machine (issue 8)', results.distributed ? distributedTable(results.distributed) : null, 'distributed'),
+    ...section('PyTorch peer (issues 7 and 9)', peerLines(results), 'peer'),
+    '## Notes',
+    '',
     ...results.notes.map((n) => `- ${n}`),
   ].join('\n');
 }
 
 async function main(): Promise<void> {
-  const caseArg = process.argv.indexOf('--case');
-  if (caseArg >= 0) {
-    const outcome = await runCase(JSON.parse(process.argv[caseArg + 1]!) as CaseSpec);
-    process.stdout.write(`${RESULT_TAG}${JSON.stringify(outcome)}\n`);
-    process.exit(0);
-  }
+  const started = performance.now();
+  const info = runInfo();
   const engineArg = process.argv.indexOf('--engine');
   const engine = engineArg >= 0 ? process.argv[engineArg + 1] ?? '' : 'auto';
   if (!isEngineChoice(engine)) throw new Error(`--engine must be one of ${ENGINE_CHOICES.join(', ')} (got '${engine}')`);
   const p = plan(process.argv.includes('--quick'), engine);
+  const out = p.quick ? join(packageRoot(), 'bench', 'out') : join(packageRoot(), 'bench');
+  await mkdir(out, { recursive: true });
   const workDir = await mkdtemp(join(tmpdir(), 'rpr-bench-'));
   try {
-    const { models, largeParams } = await prepareModels(workDir, p);
-    const cases: BenchCase[] = [];
-    const failures: string[] = [];
-    for (const spec of caseList(models, p, workDir)) {
-      const label = `${spec.case} ${spec.model} pool ${spec.poolSize} workers ${spec.workers}`;
-      let outcome: CaseOutcome | null = null;
-      for (let attempt = 1; attempt <= 2 && outcome === null; attempt++) {
-        try {
-          outcome = await inChild(spec);
-        } catch (error) {
-          const why = error instanceof Error ? error.message.split('\n').slice(-2).join(' ').trim() : String(error);
-          process.stderr.write(`${label}: attempt ${attempt} failed: ${why}\n`);
-          if (attempt === 2) failures.push(`${label}: ${why}`);
-        }
-      }
-      if (outcome === null) continue;
-      const { coldImagesPerSecond, ...rest } = outcome;
-      cases.push({
-        case: spec.case,
-        model: spec.model,
-        poolSize: spec.poolSize,
-        workers: spec.workers,
-        ...rest,
-        loadAverage: loadavg()[0]!,
-        ...(coldImagesPerSecond === undefined ? {} : { coldImagesPerSecond }),
-      });
-      process.stderr.write(`${label}: ${outcome.imagesPerSecond.toFixed(1)} images/s, ${outcome.peakRssMB.toFixed(0)} MB\n`);
-    }
-    let peer: PeerComparison | null = null;
-    let peerError: string | null = null;
-    try {
-      peer = await comparePeer(await peerPython(), bundledModelPath(), p.engine, p.peerImages, workDir);
-    } catch (error) {
-      peerError = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-      process.stderr.write(`PyTorch peer failed: ${peerError}\n`);
-    }
-    const list = cpus();
-    const machine = `${list.length} × ${list[0]?.model.trim() ?? 'unknown CPU'} (shared), Node ${process.version}, ${process.platform}/${process.arch}`;
-    const notes = [
-      `Pools are generated in memory (bench/synthetic-pool.ts): ${p.quick ? 'quick run' : '2,000 real MNIST digits (28×28 PNG) or 500 64×64 RGB images drawn from them'}, each image made unique by a PNG text chunk holding its index, so ids never repeat; decode cases measure PNG decoding and hashing, not disk reads.`,
-      `Cases that run the network stop after ${p.capSeconds} s of streaming ("images timed" < pool); decode and reference cases stream the whole pool. Entropy = decode + forward + entropy, the cost of an uncertainty-only scorer (the product's scorer also computes RPR).`,
-      `${LARGE_CNN_NAME}: conv 32-64-128 (3×3, max-pool after each) + dense 112 + dense 10, ${largeParams.toLocaleString('en-US')} parameters, seeded untrained weights. Reference sets: 200 MNIST train digits (mnist-cnn), ${p.quick ? 20 : 150} RGB images (${LARGE_CNN_NAME}); basis building is the setup time.`,
-      'Peak RSS is the case process\'s maxRSS (worker threads included). Warm-cache: the images/s of the second pass over the images the cold pass cached; the cold pass\'s rate is beside it.',
-      'The machine is shared with other work (the load average column): every number here is a lower bound of what an idle 2-core machine gives.',
+    const { models, largeParams } = await prepareModels(workDir, p.scoring);
+    const scoring = await attempt('scoring', () => runScoringSection(models, p.scoring, workDir));
+    const engines = await attempt('engines', () => runEnginesSection({ quick: p.quick }));
+    const poolSize = await attempt('pool size', () =>
+      runPoolSizeSection({ ...p.poolSize, dir: join(p.quick ? workDir : join(packageRoot(), 'bench', 'out'), 'rss-pool'), keep: false }),
+    );
+    const distributed = await attempt('distributed', () => distributedInChild(p.quick, workDir));
+    const peers = await attempt('PyTorch peer', () => runPeers(models, p, workDir));
+
+    const cases = [
+      ...(valueOf(scoring)?.cases ?? []),
+      ...(engines.ran ? engineCases(engines.value) : []),
+      ...(poolSize.ran ? poolSizeCases(poolSize.value) : []),
+      ...(distributed.ran ? distributedCases(distributed.value) : []),
     ];
-    const date = new Date().toISOString();
-    const targets = targetLines(cases, peer, 10, p.sizes.million);
-    const results = { machine, date, quick: p.quick, engine: p.engine, cases, failures, peer, peerError, targets, notes };
-    const out = p.quick ? join(packageRoot(), 'bench', 'out') : join(packageRoot(), 'bench');
-    await mkdir(out, { recursive: true });
-    await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    const peerByModel = valueOf(peers) ?? {};
+    const outcomes: Record<string, Outcome<unknown>> = { scoring, engines, poolSize, distributed, peer: peers };
+    const notRun = Object.fromEntries(Object.entries(outcomes).flatMap(([key, outcome]) => (outcome.ran ? [] : [[key, outcome.reason]])));
+    const targets = checkTargets({
+      cases,
+      engines: valueOf(engines),
+      poolSize: valueOf(poolSize),
+      peers: peerByModel,
+      peerError: reasonOf(peers),
+      demoModel: DEMO,
+      models: models.map((m) => m.name),
+    });
+    const results: Results = {
+      run: { ...info, quick: p.quick, engine, seconds: (performance.now() - started) / 1000, loadAverageAtEnd: loadavg() },
+      plan: p,
+      largeCnnParameters: largeParams,
+      cases,
+      peer: peerByModel[DEMO] ?? null,
+      peerByModel,
+      peerError: reasonOf(peers),
+      engines: valueOf(engines),
+      poolSize: valueOf(poolSize),
+      distributed: valueOf(distributed),
+      notRun,
+      failures: valueOf(scoring)?.failures ?? [],
+      targets,
+      notes: [
+        `Scoring pools are generated in memory (bench/synthetic-pool.ts): real MNIST test digits as 28×28 PNGs, or 64×64 RGB PNGs drawn from them, each made unique by a PNG text chunk holding its index, so ids never repeat; decode and reference cases measure hashing, PNG decoding and (reference) the projection, not disk reads — the pool-size section reads files from disk.`,
+        `Cases that run the network stop after ${p.scoring.capSeconds} s of streaming; their "images timed" says how many images the rate comes from. Entropy = decode + forward + entropy, the cost of an uncertainty-only scorer.`,
+        `${LARGE_CNN_NAME}: conv 32-64-128 (3×3, max-pool after each) + dense 112 + dense 10, ${int(largeParams)} parameters, seeded untrained weights. Reference sets: ${p.scoring.referenceImages.digits} MNIST training digits (mnist-cnn), ${p.scoring.referenceImages.rgb} RGB images (${LARGE_CNN_NAME}); building the basis is setup time, not in the rate.`,
+        "Peak RSS is the case process's own (maxRSS or VmHWM, worker threads included) unless rssScope says what else the process ran. Warm-cache: the images/s of a second pass over the images the cold pass cached; the cold pass's rate is beside it.",
+        'The load average is recorded at the start, at the end and after each case: on a shared machine every number is a lower bound of what an idle one gives.',
+      ],
+    };
+    await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     const md = markdown(results);
-    await writeFile(join(out, 'results.md'), md + '\n');
-    process.stdout.write(md + '\n');
+    await writeFile(join(out, 'results.md'), `${md}\n`);
+    process.stdout.write(`${md}\n`);
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
