@@ -26,6 +26,8 @@ export interface EngineRow {
   readonly outputs: number;
   readonly forward: EngineRate | null;
   readonly jacobian: EngineRate | null;
+  /** Executor.gramians: A·Aᵀ and A·x in the engine, its whole share of exact RPR. */
+  readonly gram?: EngineRate | null;
   readonly exactRpr: EngineRate;
   readonly floorPerSecond: number | null;
   /** Exact RPR time ÷ m forward passes (wall): the target is ≤ 2. */
@@ -66,7 +68,7 @@ export async function runEnginesSection(options: { readonly quick: boolean }): P
   }
 }
 
-/** One case per measured engine rate: forward and Jacobian on the calling thread, exact RPR in each setting. */
+/** One case per measured engine rate: forward, Jacobian and Gram on the calling thread, exact RPR in each setting. */
 export function engineCases(section: EnginesSection): BenchCaseRecord[] {
   const load = loadavg()[0]!;
   const rounds = section.results.rounds ?? 1;
@@ -94,6 +96,7 @@ export function engineCases(section: EnginesSection): BenchCaseRecord[] {
     return [
       ...(onCallingThread && row.forward ? [record('forward', row.forward)] : []),
       ...(onCallingThread && row.jacobian ? [record('jacobian', row.jacobian)] : []),
+      ...(onCallingThread && row.gram ? [record('gram', row.gram)] : []),
       record('exact-rpr', row.exactRpr),
     ];
   });

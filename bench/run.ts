@@ -189,11 +189,11 @@ function enginesTable(section: EnginesSection): string[] {
   return [
     `One process, ${section.seconds.toFixed(0)} s, peak RSS ${section.peakRssMB.toFixed(0)} MB; decoded images in memory (${Object.entries(section.imagesPerModel).map(([m, n]) => `${int(n)} for ${m}`).join(', ')}), best of ${section.results.rounds ?? '?'} interleaved rounds.`,
     '',
-    '| model | engine | setting | forward img/s | Jacobian img/s | exact RPR img/s | m-forward floor img/s | exact RPR in floors (wall) | (CPU) |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| model | engine | setting | forward img/s | Jacobian img/s | Gram img/s | exact RPR img/s | m-forward floor img/s | exact RPR in floors (wall) | (CPU) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...section.results.rows.map(
       (r) =>
-        `| ${r.model} | ${r.engine} | ${r.setting} | ${fixed(r.forward?.perSecond)} | ${fixed(r.jacobian?.perSecond, 1)} | ${fixed(r.exactRpr.perSecond, 1)} | ` +
+        `| ${r.model} | ${r.engine} | ${r.setting} | ${fixed(r.forward?.perSecond)} | ${fixed(r.jacobian?.perSecond, 1)} | ${fixed(r.gram?.perSecond, 1)} | ${fixed(r.exactRpr.perSecond, 1)} | ` +
         `${fixed(r.floorPerSecond, 1)} | ${fixed(r.costInFloors, 2)} | ${fixed(r.cpuCostInFloors, 2)} |`,
     ),
   ];
