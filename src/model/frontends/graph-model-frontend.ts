@@ -277,8 +277,13 @@ function upsample(ctx: Context, node: GraphNodeDef): number {
   if (outH % h !== 0 || outW % w !== 0) {
     throw unsupported(node, `resizing ${h}×${w} to ${outH}×${outW} (only integer scale factors)`);
   }
-  const interpolation = node.op === 'ResizeBilinear' ? 'bilinear' : 'nearest';
-  return add(ctx, node, { kind: 'upsample', size: [outH / h, outW / w], interpolation }, [inputId(ctx, node)], shape);
+  const size: Pair = [outH / h, outW / w];
+  if (node.op !== 'ResizeBilinear') return add(ctx, node, { kind: 'upsample', size, interpolation: 'nearest' }, [inputId(ctx, node)], shape);
+  // TF's sampling rules are ONNX's: half_pixel_centers is half_pixel, align_corners is align_corners; the
+  // IR's default (left out, so such models keep their digest) is asymmetric.
+  const coordinates = attrBool(node, 'align_corners') ? 'align_corners' : attrBool(node, 'half_pixel_centers') ? 'half_pixel' : null;
+  const op: Op = { kind: 'upsample', size, interpolation: 'bilinear', ...(coordinates ? { coordinates } : {}) };
+  return add(ctx, node, op, [inputId(ctx, node)], shape);
 }
 
 /** The IR node holding the value of `node`, after adding what it needs. */

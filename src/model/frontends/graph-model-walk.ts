@@ -104,12 +104,13 @@ function checkAttributes(node: GraphNodeDef): void {
       if (attrBool(node, 'is_training')) throw unsupported(node, 'is_training=true (only inference-mode batch norm)');
       break;
     case 'ResizeNearestNeighbor':
-    case 'ResizeBilinear':
-      if (attrBool(node, 'align_corners')) throw unsupported(node, 'align_corners=true (only align_corners=false)');
       // With integer factors, nearest-neighbour sampling picks the same pixels with or without half-pixel
-      // centres (Keras 2 UpSampling2D sets them); bilinear weights differ.
-      if (node.op === 'ResizeBilinear' && attrBool(node, 'half_pixel_centers')) {
-        throw unsupported(node, 'half_pixel_centers=true (bilinear upsampling only without half-pixel centres)');
+      // centres (Keras 2 UpSampling2D sets them); with aligned corners it does not repeat pixels evenly.
+      if (attrBool(node, 'align_corners')) throw unsupported(node, 'align_corners=true (only align_corners=false)');
+      break;
+    case 'ResizeBilinear':
+      if (attrBool(node, 'align_corners') && attrBool(node, 'half_pixel_centers')) {
+        throw unsupported(node, 'align_corners and half_pixel_centers both set (TensorFlow refuses that too)');
       }
       break;
     default:
