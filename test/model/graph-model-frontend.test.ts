@@ -20,6 +20,7 @@ import { createRng } from '../../src/util/rng.js';
 import { randomImages } from '../fixtures/architectures.js';
 import { GraphDefBuilder, attr, spatialAttrs } from '../fixtures/graph-models/graph-def-builder.js';
 import { GRAPH_FIXTURES, depthwiseGap, mixedOps, singleOpGraph } from '../fixtures/graph-models/graph-fixtures.js';
+import { maxAbs, maxAbsDiff } from '../helpers/compare.js';
 
 let scratch: string;
 let written = 0;
@@ -37,20 +38,6 @@ async function load(builder: GraphDefBuilder, signatureOutput?: string): Promise
   await builder.write(dir, signatureOutput);
   return loadGraphModelFromDir(dir);
 }
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
 
 function run(model: tfconv.GraphModel, x: Float32Array, ir: ModelIR, count: number, node: string): Float32Array {
   return tf.tidy(() => (model.execute(tf.tensor(x, [count, ...ir.inputShape]), node) as tf.Tensor).dataSync() as Float32Array);

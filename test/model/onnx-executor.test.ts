@@ -17,7 +17,7 @@ import { mnistPart } from '../../src/pool/mnist-digits.js';
 import type { Sample } from '../../src/pool/types.js';
 import { createRng } from '../../src/util/rng.js';
 import { ARCHITECTURES, randomImages, seedWeights } from '../fixtures/architectures.js';
-import { autogradVjps, dot, relativeError, rowsTimes, unitRows } from '../fixtures/onnx/compare.js';
+import { autogradVjps, dot, relativeError, rowsTimes, unitRows } from '../helpers/compare.js';
 
 const TOLERANCE = 1e-4;
 

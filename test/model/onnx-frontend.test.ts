@@ -27,7 +27,7 @@ import { decodeModel, encodeModel } from '../../src/model/onnx-proto.js';
 import { initBackend, tf, tfl } from '../../src/model/tf-runtime.js';
 import type { Sample } from '../../src/pool/types.js';
 import { createRng } from '../../src/util/rng.js';
-import { autogradVjps, relativeError, rowsTimes, unitRows } from '../fixtures/onnx/compare.js';
+import { autogradVjps, relativeError, rowsTimes, unitRows } from '../helpers/compare.js';
 import { ONNX_FIXTURES, fixturePath } from '../fixtures/onnx/tfjs-twins.js';
 
 const TOLERANCE = 1e-4;

@@ -14,7 +14,7 @@ import { preActivationIR } from '../../src/model/pre-activation-ir.js';
 import { initBackend, tf, tfl } from '../../src/model/tf-runtime.js';
 import { ARCHITECTURES, randomImages } from '../fixtures/architectures.js';
 import { layerPreActivation, WEIGHT_LAYER_CLASSES } from '../fixtures/layer-pre-activation.js';
-import { relativeError } from '../fixtures/onnx/compare.js';
+import { relativeError } from '../helpers/compare.js';
 
 const TOLERANCE = 1e-4;
 
