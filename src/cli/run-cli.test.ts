@@ -4,17 +4,10 @@ import { join } from 'node:path';
 import { mnistPart, writeDigitPngs } from '../pool/index.js';
 import { Ledger, type OpenScoring } from '../rounds/index.js';
 import { pixelTestScorer } from '../rounds/testing/pixel-test-scorer.js';
-import type { CliContext } from './cli-context.js';
-import { runCli } from './run-cli.js';
+import { runCliInProcess, type InProcessRun } from './testing/in-process-cli.js';
 
 /** The pixel test double in place of the CNN scorer (the CLI is what is under test here). */
 const openScoring: OpenScoring = async () => ({ scorer: pixelTestScorer(), modelDigest: 'pixel-test', backend: 'test-double', close: async () => undefined });
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let poolDir: string;
 beforeAll(async () => {
@@ -26,25 +19,8 @@ function workdir(): string {
   return mkdtempSync(join(tmpdir(), 'rpr-cli-'));
 }
 
-async function cli(cwd: string, argv: string[], env: NodeJS.ProcessEnv = {}, onStderr?: (text: string) => void): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: {
-      write: (text: string) => {
-        stderr += text;
-        onStderr?.(stderr);
-      },
-    },
-    env,
-    cwd,
-    signal: new AbortController().signal,
-    entry: ['/usr/bin/node', '/opt/rpr-select/dist/src/cli/main.js'],
-    openScoring,
-  };
-  const code = await runCli(argv, ctx);
-  return { code, stdout, stderr };
+function cli(cwd: string, argv: string[], env: NodeJS.ProcessEnv = {}, onStderr?: (text: string) => void): Promise<InProcessRun> {
+  return runCliInProcess(cwd, argv, { env, entry: ['/usr/bin/node', '/opt/rpr-select/dist/src/cli/main.js'], openScoring, onStderr });
 }
 
 const select = (cwd: string, ...extra: string[]) => cli(cwd, ['select', '--pool', poolDir, '--round-size', '10', ...extra]);

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import sharp from 'sharp';
-import type { CliContext } from '../../src/cli/cli-context.js';
-import { runCli } from '../../src/cli/run-cli.js';
+import { runCliInProcess } from '../../src/cli/testing/in-process-cli.js';
 import { initBackend } from '../../src/model/tf-runtime.js';
 import { saveLayersModelToDir } from '../../src/model/tfjs-file-io.js';
 import { mnistPart, writeDigitPngs } from '../../src/pool/index.js';
@@ -19,25 +18,7 @@ import { bundledModelPath } from '../../src/util/package-root.js';
 import { denseJacobian, denseRpr, grayPixels, loadLogitModel } from '../e2e/helpers/dense-rpr.js';
 import { ARCHITECTURES } from '../fixtures/architectures.js';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(cwd: string, argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-    env: {},
-    cwd,
-    signal: new AbortController().signal,
-    entry: ['/usr/bin/node', 'main.js'],
-  };
-  return { code: await runCli(argv, ctx), stdout, stderr };
-}
+const cli = (cwd: string, argv: string[]) => runCliInProcess(cwd, argv);
 
 interface Line {
   readonly id: string;

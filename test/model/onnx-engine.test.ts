@@ -7,27 +7,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliContext } from '../../src/cli/cli-context.js';
-import { runCli } from '../../src/cli/run-cli.js';
+import { runCliInProcess } from '../../src/cli/testing/in-process-cli.js';
 import { RprError } from '../../src/errors/index.js';
 import type { EngineChoice } from '../../src/model/load-model.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { mnistPart, writeDigitPngs } from '../../src/pool/index.js';
 import { bundledModelPath } from '../../src/util/package-root.js';
 
-async function cli(cwd: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const ctx: CliContext = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-    env: {},
-    cwd,
-    signal: new AbortController().signal,
-    entry: ['/usr/bin/node', 'main.js'],
-  };
-  return { code: await runCli(argv, ctx), stdout, stderr };
-}
+const cli = (cwd: string, argv: string[]) => runCliInProcess(cwd, argv);
 
 function lines(path: string): { id: string; rpr: Record<string, number> }[] {
   return readFileSync(path, 'utf8')
