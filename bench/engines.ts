@@ -102,51 +102,36 @@ async function interleaved(jobs: readonly Job[]): Promise<Map<string, Rate>> {
   return best;
 }
 
-function forwardJob(key: string, ex: Executor, c: ModelCase): Job {
+/** A job that hands `step` the case's images `batch` at a time (the last batch may be shorter). */
+function batchedJob(key: string, ex: Executor, c: ModelCase, batch: number, step: (images: Float32Array, count: number) => Promise<unknown>): Job {
   const n = sizeOf(ex.ir.inputShape);
-  const batch = Math.max(1, Math.min(256, Math.floor(2 ** 22 / n)));
   return {
     key,
     count: c.count,
     run: async () => {
       for (let i = 0; i < c.count; i += batch) {
         const k = Math.min(batch, c.count - i);
-        await ex.forward(c.images.subarray(i * n, (i + k) * n), k);
+        await step(c.images.subarray(i * n, (i + k) * n), k);
       }
     },
   };
+}
+
+function forwardJob(key: string, ex: Executor, c: ModelCase): Job {
+  const batch = Math.max(1, Math.min(256, Math.floor(2 ** 22 / sizeOf(ex.ir.inputShape))));
+  return batchedJob(key, ex, c, batch, (images, k) => ex.forward(images, k));
 }
 
 function jacobianJob(key: string, ex: Executor, c: ModelCase): Job {
-  const n = sizeOf(ex.ir.inputShape);
-  const batch = perSampleBatchSize(ex);
-  return {
-    key,
-    count: c.count,
-    run: async () => {
-      for (let i = 0; i < c.count; i += batch) {
-        const k = Math.min(batch, c.count - i);
-        const lin = await ex.linearize(c.images.subarray(i * n, (i + k) * n), k);
-        await lin.jacobians();
-        lin.dispose();
-      }
-    },
-  };
+  return batchedJob(key, ex, c, perSampleBatchSize(ex), async (images, k) => {
+    const lin = await ex.linearize(images, k);
+    await lin.jacobians();
+    lin.dispose();
+  });
 }
 
 function gramJob(key: string, ex: Executor, c: ModelCase): Job {
-  const n = sizeOf(ex.ir.inputShape);
-  const batch = perSampleBatchSize(ex);
-  return {
-    key,
-    count: c.count,
-    run: async () => {
-      for (let i = 0; i < c.count; i += batch) {
-        const images = c.images.subarray(i * n, (i + Math.min(batch, c.count - i)) * n);
-        await ex.gramians(images, Math.min(batch, c.count - i), images);
-      }
-    },
-  };
+  return batchedJob(key, ex, c, perSampleBatchSize(ex), (images, k) => ex.gramians(images, k, images));
 }
 
 function exactJob(key: string, ex: Executor, samples: readonly Sample[]): Job {
