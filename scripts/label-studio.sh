@@ -38,9 +38,12 @@ STATE_FILE="$LS_STATE_DIR/state.env"
 SETTINGS_DIR="$LS_STATE_DIR/settings"
 SETTINGS_MODULE=rpr_label_studio_settings
 LOG_FILE="$LS_STATE_DIR/label-studio.log"
-
-log() { printf '[label-studio.sh] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+SERVICE_LOG_NAME=label-studio.sh
+PID_VAR=LABEL_STUDIO_PID
+DATA_DIR_VAR=LABEL_STUDIO_DATA_DIR
+DATA_DIR_PREFIX=rpr-label-studio-data
+# shellcheck source=scripts/lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 installed_version() {
   [ -x "$LS_VENV/bin/python" ] || return 1
@@ -69,13 +72,6 @@ ensure_installed() {
 
 free_port() {
   "$LS_VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-is_running() {
-  [ -f "$STATE_FILE" ] || return 1
-  # shellcheck disable=SC1090
-  . "$STATE_FILE"
-  kill -0 "$LABEL_STUDIO_PID" 2>/dev/null
 }
 
 # GET/POST with the legacy token; prints the body, fails on a non-2xx status.
@@ -135,14 +131,8 @@ wait_healthy() {
 }
 
 print_env() {
-  printf 'LABEL_STUDIO_URL=%q\n' "$LABEL_STUDIO_URL"
-  printf 'LABEL_STUDIO_API_KEY=%q\n' "$LABEL_STUDIO_API_KEY"
-  printf 'LABEL_STUDIO_PAT=%q\n' "$LABEL_STUDIO_PAT"
-  printf 'LABEL_STUDIO_PID=%q\n' "$LABEL_STUDIO_PID"
-  printf 'LABEL_STUDIO_DATA_DIR=%q\n' "$LABEL_STUDIO_DATA_DIR"
-  printf 'LABEL_STUDIO_DOCUMENT_ROOT=%q\n' "$LABEL_STUDIO_DOCUMENT_ROOT"
-  printf 'LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S=%q\n' "$LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S"
-  printf 'export LABEL_STUDIO_URL LABEL_STUDIO_API_KEY LABEL_STUDIO_PAT LABEL_STUDIO_PID LABEL_STUDIO_DATA_DIR LABEL_STUDIO_DOCUMENT_ROOT LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S\n'
+  print_assignments LABEL_STUDIO_URL LABEL_STUDIO_API_KEY LABEL_STUDIO_PAT LABEL_STUDIO_PID LABEL_STUDIO_DATA_DIR \
+    LABEL_STUDIO_DOCUMENT_ROOT LABEL_STUDIO_ACCESS_TOKEN_LIFETIME_S
 }
 
 cmd_start() {
@@ -215,41 +205,18 @@ write_state() {
   chmod 600 "$STATE_FILE"
 }
 
-cmd_stop() {
-  if ! [ -f "$STATE_FILE" ]; then
-    log "not running (no $STATE_FILE)"
-    return
-  fi
-  # shellcheck disable=SC1090
-  . "$STATE_FILE"
-  if kill -0 "$LABEL_STUDIO_PID" 2>/dev/null; then
-    kill -TERM -- "-$LABEL_STUDIO_PID" 2>/dev/null || kill -TERM "$LABEL_STUDIO_PID"
-    for _ in $(seq 1 20); do kill -0 "$LABEL_STUDIO_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$LABEL_STUDIO_PID" 2>/dev/null && kill -KILL -- "-$LABEL_STUDIO_PID" 2>/dev/null
-    log "stopped pid $LABEL_STUDIO_PID"
-  else
-    log "pid $LABEL_STUDIO_PID was not running"
-  fi
-  case "$LABEL_STUDIO_DATA_DIR" in
-    */rpr-label-studio-data.*) rm -rf -- "$LABEL_STUDIO_DATA_DIR" ;;
-    *) log "left $LABEL_STUDIO_DATA_DIR in place: not a directory this script created" ;;
-  esac
-  rm -f "$STATE_FILE"
+# setsid made the server a process group leader: the group takes its children (workers) with it.
+stop_server() {
+  end_process "$1" 20 0.5 group
+}
+
+# The access-token settings module belongs to the server just stopped.
+after_stop() {
   rm -rf -- "$SETTINGS_DIR"
 }
 
-cmd_status() {
-  if is_running; then
-    echo "running: $LABEL_STUDIO_URL (pid $LABEL_STUDIO_PID, data dir $LABEL_STUDIO_DATA_DIR, log $LOG_FILE)"
-  else
-    echo "not running"
-    return 1
-  fi
+status_line() {
+  echo "$LABEL_STUDIO_URL (pid $LABEL_STUDIO_PID, data dir $LABEL_STUDIO_DATA_DIR, log $LOG_FILE)"
 }
 
-case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
-esac
+run_command "$@"

@@ -19,9 +19,12 @@ REDIS_HOST=127.0.0.1
 REDIS_STATE_DIR="${REDIS_STATE_DIR:-${XDG_RUNTIME_DIR:-/tmp}/rpr-select-redis-$(id -u)}"
 REDIS_START_TIMEOUT="${REDIS_START_TIMEOUT:-20}"
 STATE_FILE="$REDIS_STATE_DIR/state.env"
-
-log() { printf '[redis.sh] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+SERVICE_LOG_NAME=redis.sh
+PID_VAR=REDIS_PID
+DATA_DIR_VAR=REDIS_DATA_DIR
+DATA_DIR_PREFIX=rpr-redis-data
+# shellcheck source=scripts/lib/service.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/service.sh"
 
 ensure_installed() {
   command -v redis-server >/dev/null 2>&1 && return
@@ -44,18 +47,8 @@ free_port() {
   node -e 'const s = require("node:net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
 }
 
-is_running() {
-  [ -f "$STATE_FILE" ] || return 1
-  # shellcheck disable=SC1090
-  . "$STATE_FILE"
-  kill -0 "$REDIS_PID" 2>/dev/null
-}
-
 print_env() {
-  printf 'REDIS_URL=%q\n' "$REDIS_URL"
-  printf 'REDIS_PID=%q\n' "$REDIS_PID"
-  printf 'REDIS_DATA_DIR=%q\n' "$REDIS_DATA_DIR"
-  printf 'export REDIS_URL REDIS_PID REDIS_DATA_DIR\n'
+  print_assignments REDIS_URL REDIS_PID REDIS_DATA_DIR
 }
 
 ping() {
@@ -89,40 +82,12 @@ cmd_start() {
   print_env
 }
 
-cmd_stop() {
-  if ! [ -f "$STATE_FILE" ]; then
-    log "not running (no $STATE_FILE)"
-    return
-  fi
-  # shellcheck disable=SC1090
-  . "$STATE_FILE"
-  if kill -0 "$REDIS_PID" 2>/dev/null; then
-    kill -TERM "$REDIS_PID"
-    for _ in $(seq 1 50); do kill -0 "$REDIS_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$REDIS_PID" 2>/dev/null && kill -KILL "$REDIS_PID"
-    log "stopped pid $REDIS_PID"
-  else
-    log "pid $REDIS_PID was not running"
-  fi
-  case "$REDIS_DATA_DIR" in
-    */rpr-redis-data.*) rm -rf -- "$REDIS_DATA_DIR" ;;
-    *) log "left $REDIS_DATA_DIR in place: not a directory this script created" ;;
-  esac
-  rm -f "$STATE_FILE"
+stop_server() {
+  end_process "$1" 50 0.1
 }
 
-cmd_status() {
-  if is_running; then
-    echo "running: $REDIS_URL (pid $REDIS_PID, data dir $REDIS_DATA_DIR)"
-  else
-    echo "not running"
-    return 1
-  fi
+status_line() {
+  echo "$REDIS_URL (pid $REDIS_PID, data dir $REDIS_DATA_DIR)"
 }
 
-case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
-esac
+run_command "$@"
