@@ -4,7 +4,7 @@
  * socket errors. Whether a request may be resent at all is the caller's decision (an import is not
  * idempotent and is reconciled first).
  */
-import { TRANSIENT_SOCKET_ERRORS } from '../../util/socket-errors.js';
+import { NOT_SENT_SOCKET_ERRORS, TRANSIENT_SOCKET_ERRORS } from '../../util/socket-errors.js';
 
 export interface RetryOptions {
   /**
@@ -46,17 +46,7 @@ const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-/** Failures that happen before a request is sent: the server cannot be acting on it. */
-const NOT_SENT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+const NOT_SENT_ERROR_CODES: ReadonlySet<string> = new Set(NOT_SENT_SOCKET_ERRORS);
 
 /**
  * Whether the server may still be working on a request that failed with socket error `code` (a timeout
