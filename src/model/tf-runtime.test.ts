@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { RprError } from '../errors/index.js';
 import { initBackend, tf, type BackendChoice } from './tf-runtime.js';
+import { rprRejection } from '../../test/helpers/rpr-rejection.js';
 
 function tfjsNodeInstalled(): boolean {
   try {
@@ -12,15 +12,6 @@ function tfjsNodeInstalled(): boolean {
   } catch {
     return false;
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RprError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RprError);
-  return error as RprError;
 }
 
 describe('initBackend', () => {
@@ -48,7 +39,7 @@ describe('initBackend', () => {
   it("names the package to install when 'tensorflow' cannot load, and keeps the working backend", async () => {
     if (tfjsNodeInstalled()) return;
     await initBackend('wasm');
-    const error = await rejection(initBackend('tensorflow'));
+    const error = await rprRejection(initBackend('tensorflow'));
     expect(error.code).toBe('RPR_BACKEND');
     expect(error.message).toContain("backend 'tensorflow' could not be loaded");
     expect(error.message).toContain('@tensorflow/tfjs-node');
@@ -60,7 +51,7 @@ describe('initBackend', () => {
   });
 
   it('rejects an unknown backend name, listing the valid ones', async () => {
-    const error = await rejection(initBackend('webgpu' as BackendChoice));
+    const error = await rprRejection(initBackend('webgpu' as BackendChoice));
     expect(error.code).toBe('RPR_UNKNOWN_NAME');
     expect(error.message).toContain("'webgpu'");
     expect(error.message).toContain('wasm');

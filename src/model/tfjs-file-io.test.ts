@@ -13,6 +13,7 @@ import {
   readModelJson,
   saveLayersModelToDir,
 } from './tfjs-file-io.js';
+import { rprRejection } from '../../test/helpers/rpr-rejection.js';
 
 const DEMO_MODEL = fileURLToPath(new URL('../../models/mnist-cnn', import.meta.url));
 
@@ -68,13 +69,9 @@ async function savedSmallModel(): Promise<{ dir: string; model: tfl.Sequential }
 }
 
 async function failure(promise: Promise<unknown>): Promise<RprError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RprError);
-  expect((error as Error).message).not.toContain('\n');
-  return error as RprError;
+  const error = await rprRejection(promise);
+  expect(error.message).not.toContain('\n');
+  return error;
 }
 
 /** The parts of a saved layers model.json (or a graph model.json, for `format`) the tests edit. */

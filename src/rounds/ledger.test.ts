@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { RprError } from '../errors/index.js';
 import { Ledger, LEDGER_SCHEMA_VERSION } from './ledger.js';
 import type { NewRound, NewSelection } from './ledger-types.js';
+import { rprRejection } from '../../test/helpers/rpr-rejection.js';
 
 const ROUND: NewRound = { policy: 'lowest-rpr', sink: 'jsonl', configDigest: 'c', modelDigest: 'm', budgetUnit: 'samples' };
 const LIMITS = { total: 1000, perRound: 100 };
@@ -25,15 +26,6 @@ function thrown(fn: () => unknown): RprError {
   } catch (e) {
     error = e;
   }
-  expect(error).toBeInstanceOf(RprError);
-  return error as RprError;
-}
-
-async function rejected(promise: Promise<unknown>): Promise<RprError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
   expect(error).toBeInstanceOf(RprError);
   return error as RprError;
 }
@@ -152,7 +144,7 @@ describe('Ledger lease', () => {
     const first = Ledger.open(path);
     const second = Ledger.open(path);
     await first.acquireLease();
-    const busy = await rejected(second.acquireLease());
+    const busy = await rprRejection(second.acquireLease());
     expect(busy.code).toBe('RPR_LEDGER_BUSY');
     expect(busy.exitCode).toBe(4);
     expect(busy.message).toContain(`pid ${process.pid} on ${hostname()}`);
@@ -182,7 +174,7 @@ describe('Ledger lease', () => {
     const stalled = Ledger.open(path, { now: () => clock });
     await stalled.acquireLease({ ttlMs: 1000 });
     const next = Ledger.open(path, { now: () => clock });
-    expect((await rejected(next.acquireLease({ ttlMs: 1000 }))).code).toBe('RPR_LEDGER_BUSY');
+    expect((await rprRejection(next.acquireLease({ ttlMs: 1000 }))).code).toBe('RPR_LEDGER_BUSY');
     clock += 5000;
     const takeovers: string[] = [];
     await next.acquireLease({ ttlMs: 1000, onTakeover: (_, why) => takeovers.push(why) });
@@ -213,7 +205,7 @@ describe('Ledger lease', () => {
 
     put.run(deadPid(), 'another-host.example', far);
     const other = Ledger.open(path);
-    expect((await rejected(other.acquireLease())).message).toContain('another-host.example');
+    expect((await rprRejection(other.acquireLease())).message).toContain('another-host.example');
     other.close();
     raw.close();
   });

@@ -3,6 +3,7 @@ import { RprError } from '../errors/index.js';
 import type { Sink, SinkTarget } from '../sinks/index.js';
 import type { RoundRecord, RoundStatus } from './ledger-types.js';
 import { sinkForRounds } from './rounds-sink.js';
+import { rprRejection } from '../../test/helpers/rpr-rejection.js';
 
 const LS_PROJECT = ['sink', 'labelStudio', 'project'];
 
@@ -55,13 +56,9 @@ function usageError(run: () => unknown): RprError {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<RprError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RprError);
-  expect((error as RprError).code).toBe('RPR_USAGE');
-  return error as RprError;
+  const error = await rprRejection(promise);
+  expect(error.code).toBe('RPR_USAGE');
+  return error;
 }
 
 describe('sinkForRounds', () => {

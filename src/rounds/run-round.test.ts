@@ -11,6 +11,7 @@ import { Ledger } from './ledger.js';
 import { ROUND_POINTS, runRound, type RoundPoint, type RunRoundOptions } from './run-round.js';
 import { mnistPngPool, mnistPoolPngs, mnistPoolUri } from './testing/mnist-png-pool.js';
 import { pixelTestScorer } from './testing/pixel-test-scorer.js';
+import { rprRejection } from '../../test/helpers/rpr-rejection.js';
 
 interface Setup {
   readonly dir: string;
@@ -78,15 +79,6 @@ function expectLedgerAndQueueAgree(s: Setup): void {
   );
 }
 
-async function rejected(promise: Promise<unknown>): Promise<RprError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RprError);
-  return error as RprError;
-}
-
 /** RPR_k of the i-th pool digit computed straight from the MNIST pixels (byte/255), independently of the scorer. */
 function directRpr(index: number, side: number): number {
   const pixels = mnistPart('pool')[index]!.pixels;
@@ -142,7 +134,7 @@ describe('runRound', () => {
     }
     expect(sizes).toEqual([100, 100, 50]);
     expect(seen.size).toBe(250);
-    const spent = await rejected(round(s, pool, { budget }));
+    const spent = await rprRejection(round(s, pool, { budget }));
     expect(spent.code).toBe('RPR_BUDGET_SPENT');
     expect(spent.exitCode).toBe(3);
     expect(spent.message).toMatch(/250 of 250 samples used/);
@@ -208,7 +200,7 @@ describe('runRound', () => {
       withPush(sink, async () => {
         throw new RprError('RPR_SINK_UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:8080');
       });
-    const error = await rejected(round(s, pool, {}, down));
+    const error = await rprRejection(round(s, pool, {}, down));
     expect(error.exitCode).toBe(5);
     const ledger = Ledger.open(s.ledgerPath);
     expect(ledger.openRound()).toMatchObject({ id: 1, selected: 40 });
@@ -244,12 +236,12 @@ describe('runRound', () => {
   it('refuses an empty pool, and a pool whose images were all selected, with RPR_POOL_EMPTY', async () => {
     const s = setup();
     const empty: PoolSource = { description: 'empty', entries: async function* () {} };
-    const none = await rejected(round(s, empty));
+    const none = await rprRejection(round(s, empty));
     expect(none.code).toBe('RPR_POOL_EMPTY');
     expect(none.message).toMatch(/has no images/);
     const pool = await mnistPngPool(30);
     await round(s, pool);
-    const all = await rejected(round(s, pool));
+    const all = await rprRejection(round(s, pool));
     expect(all.code).toBe('RPR_POOL_EMPTY');
     expect(all.message).toMatch(/every image .* was selected in an earlier round \(30\)/);
   });
@@ -312,8 +304,8 @@ describe('runRound', () => {
   it('finishes an open round only with the sink it started with', async () => {
     const s = setup();
     const pool = await mnistPngPool(50);
-    await rejected(round(s, pool, {}, (sink) => withPush(sink, () => Promise.reject(new RprError('RPR_SINK_AUTH', 'no')))));
-    const wrong = await rejected(round(s, pool, {}, (sink) => withPush(sink, (items) => sink.push(items), 'label-studio')));
+    await rprRejection(round(s, pool, {}, (sink) => withPush(sink, () => Promise.reject(new RprError('RPR_SINK_AUTH', 'no')))));
+    const wrong = await rprRejection(round(s, pool, {}, (sink) => withPush(sink, (items) => sink.push(items), 'label-studio')));
     expect(wrong.code).toBe('RPR_USAGE');
     expect(wrong.message).toMatch(/round 1 was started with the jsonl sink.*--sink jsonl/);
   });

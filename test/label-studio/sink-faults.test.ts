@@ -6,12 +6,12 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RprError } from '../../src/errors/index.js';
 import { LabelStudioSink, type LabelStudioSinkOptions } from '../../src/sinks/label-studio/index.js';
 import type { LabelRecord, SinkItem } from '../../src/sinks/sink.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { FakeLabelStudio, LEGACY_TOKEN, PAT } from './helpers/fake-label-studio.js';
 import { CLASS_NAMES, distinctBytes, expectOneTaskPerItem, itemsFor } from './helpers/items.js';
+import { rprRejection } from '../helpers/rpr-rejection.js';
 
 const IMPORT = /^\/api\/projects\/\d+\/import/;
 
@@ -66,16 +66,6 @@ function remoteItems(n: number, round = 1): SinkItem[] {
 function projectTasks() {
   const [project] = [...fake.projects.values()];
   return project ? fake.tasksOf(project.id) : [];
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<RprError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RprError) return error;
-    throw error;
-  }
-  throw new Error('expected an RprError');
 }
 
 describe('LabelStudioSink.push without faults', () => {
@@ -203,7 +193,7 @@ describe('LabelStudioSink.push under faults: exactly one task per item', () => {
   it('gives up after the retries with RPR_SINK_UNREACHABLE, and a later push completes without duplicates', async () => {
     proxy.add({ method: 'POST', path: IMPORT, fault: { kind: 'drop-before' }, times: 3 });
     const items = remoteItems(10);
-    const error = await codeOf(sink({ retries: 2, reconcileFirst: false }).push(items));
+    const error = await rprRejection(sink({ retries: 2, reconcileFirst: false }).push(items));
     expect(error.code).toBe('RPR_SINK_UNREACHABLE');
     expect(error.message).toContain(proxy.url);
     expect(fake.importsDone).toBe(0);
@@ -280,7 +270,7 @@ describe('LabelStudioSink with a personal access token', () => {
 
   it('a refused PAT is RPR_SINK_AUTH naming the key variable', async () => {
     const bogus = PAT.replace(/\.[^.]+$/, '.b3RoZXI');
-    const error = await codeOf(sink({ apiKey: bogus }).push(remoteItems(1)));
+    const error = await rprRejection(sink({ apiKey: bogus }).push(remoteItems(1)));
     expect(error.code).toBe('RPR_SINK_AUTH');
     expect(error.message).toContain('LABEL_STUDIO_API_KEY');
   });
@@ -288,7 +278,7 @@ describe('LabelStudioSink with a personal access token', () => {
 
 describe('LabelStudioSink errors', () => {
   it('a wrong legacy token is RPR_SINK_AUTH naming the URL and LABEL_STUDIO_API_KEY, and nothing is imported', async () => {
-    const error = await codeOf(sink({ apiKey: 'a'.repeat(40) }).push(remoteItems(3)));
+    const error = await rprRejection(sink({ apiKey: 'a'.repeat(40) }).push(remoteItems(3)));
     expect(error.code).toBe('RPR_SINK_AUTH');
     expect(error.message).toContain(proxy.url);
     expect(error.message).toContain('LABEL_STUDIO_API_KEY');
@@ -297,7 +287,7 @@ describe('LabelStudioSink errors', () => {
   });
 
   it('an unknown project id is RPR_SINK_NOT_FOUND', async () => {
-    const error = await codeOf(sink({ project: 999 }).push(remoteItems(1)));
+    const error = await rprRejection(sink({ project: 999 }).push(remoteItems(1)));
     expect(error.code).toBe('RPR_SINK_NOT_FOUND');
     expect(error.message).toContain('999');
   });
@@ -305,7 +295,7 @@ describe('LabelStudioSink errors', () => {
   it('a closed port is RPR_SINK_UNREACHABLE', async () => {
     const url = proxy.url;
     await proxy.stop();
-    const error = await codeOf(sink({ url, retries: 1 }).push(remoteItems(1)));
+    const error = await rprRejection(sink({ url, retries: 1 }).push(remoteItems(1)));
     expect(error.code).toBe('RPR_SINK_UNREACHABLE');
     expect(error.message).toContain(url);
     expect(error.message).toContain('scripts/label-studio.sh start');
@@ -313,7 +303,7 @@ describe('LabelStudioSink errors', () => {
 
   it('another 4xx is RPR_SINK_REFUSED with the server detail, and is not retried', async () => {
     proxy.add({ method: 'POST', path: IMPORT, fault: { kind: 'status', status: 413, forward: false } });
-    const error = await codeOf(sink().push(remoteItems(3)));
+    const error = await rprRejection(sink().push(remoteItems(3)));
     expect(error.code).toBe('RPR_SINK_REFUSED');
     expect(error.message).toContain('413');
     expect(proxy.log.filter((entry) => entry.method === 'POST' && IMPORT.test(entry.path))).toHaveLength(1);
@@ -321,14 +311,14 @@ describe('LabelStudioSink errors', () => {
 
   it('an out-of-range predicted class is refused before anything is imported', async () => {
     const [item] = remoteItems(1);
-    const error = await codeOf(sink().push([{ ...item!, predicted: 10 }]));
+    const error = await rprRejection(sink().push([{ ...item!, predicted: 10 }]));
     expect(error.code).toBe('RPR_CONFIG');
     expect(fake.tasks).toHaveLength(0);
   });
 
   it('a project whose config has no Image/Choices pair is refused', async () => {
     const id = fake.addProject('text', '<View><Text name="t" value="$text"/></View>');
-    const error = await codeOf(sink({ project: id }).push(remoteItems(1)));
+    const error = await rprRejection(sink({ project: id }).push(remoteItems(1)));
     expect(error.code).toBe('RPR_SINK_REFUSED');
   });
 });

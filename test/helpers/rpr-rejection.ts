@@ -1,0 +1,12 @@
+/** The error a promise that must fail with an RprError rejects with, for the checks a test makes on it. */
+import { RprError } from '../../src/errors/index.js';
+
+/** Fails the test when `promise` resolves or rejects with anything but an RprError; else that error. */
+export async function rprRejection(promise: Promise<unknown>): Promise<RprError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RprError);
+  return error as RprError;
+}
