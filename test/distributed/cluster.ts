@@ -5,7 +5,6 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -158,15 +157,6 @@ export function ledgerRows(path: string): Record<string, unknown[]> {
   } finally {
     db.close();
   }
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on (one the kernel just gave out and took back). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** What two `select --json` outputs must agree on to be the same selection. */

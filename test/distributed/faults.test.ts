@@ -14,7 +14,8 @@ import { existsSync } from 'node:fs';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledModelPath } from '../../src/util/package-root.js';
-import { cleanUp, cli, CliProcess, closedPort, describeWithRedis, digitPool, ledgerRows, selection, startTestRedis, startWorkers, tempDir, type CliRun } from './cluster.js';
+import { cleanUp, cli, CliProcess, describeWithRedis, digitPool, ledgerRows, selection, startTestRedis, startWorkers, tempDir, type CliRun } from './cluster.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 const POOL = 90;
 const SHARDS = 3;

@@ -4,7 +4,6 @@
  * injected scorer.
  */
 import { mkdir, mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -17,6 +16,7 @@ import {
   type TaskImageBytes,
 } from '../../src/sinks/label-studio/index.js';
 import type { PoolEntry } from '../../src/pool/types.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { FakeLabelStudio, LEGACY_TOKEN, PAT } from './helpers/fake-label-studio.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { CLASS_NAMES, distinctBytes, itemsFor } from './helpers/items.js';
@@ -214,15 +214,3 @@ describe('ML backend server', () => {
     await bad.body.dump();
   });
 });
-
-/** A loopback port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
