@@ -63,7 +63,7 @@ async function rprSelect(modelPath: string, engine: EngineChoice, samples: reado
   const options = { ks: KS, svd: 'exact' as const };
   if (workers === 1) {
     const model = await loadModel(modelPath, { engine, backend: 'wasm' });
-    const batch = perSampleBatchSize(model.executor);
+    const batch = perSampleBatchSize(model.executor, options);
     await scorePerSample(model.executor, samples.slice(0, 2), options);
     const start = performance.now();
     const rpr: number[][] = [];

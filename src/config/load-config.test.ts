@@ -114,6 +114,9 @@ describe('loadConfig', () => {
     expect(enumError.message).toMatch(/key 'budget.unit' is "hours" \(string\): .*"samples"\|"cost"/);
     const rangeError = await failure(loadConfig({ file: await configFile('policy:\n  quotas:\n    maxClassShare: 1.5\n'), env: {} }));
     expect(rangeError.message).toContain("'policy.quotas.maxClassShare' is 1.5");
+    const budgetError = await failure(loadConfig({ file: await configFile('model:\n  batchMemoryMB: 0\n'), env: {} }));
+    expect(budgetError.code).toBe('RPR_CONFIG');
+    expect(budgetError.message).toContain("'model.batchMemoryMB' is 0");
   });
 
   it('names the flag when a command-line value is wrong', async () => {

@@ -17,6 +17,8 @@ const model = z
     backend: z.string().min(1).default('auto'),
     /** Scoring worker threads for per-sample scoring; 'auto' = one per core. */
     workers: z.union([positiveInt(), z.literal('auto')]).default('auto'),
+    /** Most memory (MB) the engines may hold for the batches being linearized, all scoring threads together. */
+    batchMemoryMB: z.number().positive().max(2 ** 20).default(256),
   })
   .prefault({});
 

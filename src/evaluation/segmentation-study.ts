@@ -57,9 +57,10 @@ export async function runSegmentationStudy(options: SegmentationStudyOptions = {
   const points: { rpr: number; dice: number }[] = [];
   try {
     const samples: Sample[] = test.map((image, i) => ({ id: `test-${i}`, uri: `test-${i}`, pixels: image.pixels }));
-    const batch = perSampleBatchSize(executor);
+    const options = { ks: [k], svd: 'randomized' as const, seed };
+    const batch = perSampleBatchSize(executor, options);
     for (let from = 0; from < samples.length; from += batch) {
-      const results = await scorePerSample(executor, samples.slice(from, from + batch), { ks: [k], svd: 'randomized', seed });
+      const results = await scorePerSample(executor, samples.slice(from, from + batch), options);
       results.forEach((result, b) => {
         const rpr = result.rpr?.[String(k)];
         if (rpr === undefined || result.logits === null) return;

@@ -13,7 +13,8 @@ import type { BackendChoice } from '../model/tf-runtime.js';
 import { defaultPreprocessing, preprocessingDigest, streamSamples } from '../pool/index.js';
 import type { PoolSource, Preprocessing, Sample } from '../pool/types.js';
 import type { PerSampleOptions } from './per-sample.js';
-import { perSampleBatchSize, scorePerSample } from './per-sample.js';
+import { scorePerSample } from './per-sample.js';
+import { checkBatchMemoryMB, perSampleBatchSize } from './batch-plan.js';
 import type { ReferenceBasis } from './reference-basis.js';
 import type { PreparedReference, ReferenceSetReport } from './reference-set.js';
 import { prepareReference } from './reference-set.js';
@@ -71,6 +72,13 @@ export interface CreateScorerOptions {
    * @defaultValue 1
    */
   readonly workers?: number | 'auto';
+  /**
+   * Most memory, in MB, the engines may hold for the batches being linearized, all scoring threads
+   * together (each thread gets its share): sets how many images a batch takes (metrics/batch-plan.ts).
+   * Scores do not depend on it.
+   * @defaultValue 256
+   */
+  readonly batchMemoryMB?: number;
 }
 
 export interface ScorerStats {
@@ -156,6 +164,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
   const ks = checkKs(options.ks ?? [1, 5, 10]);
   const referenceDir = mode === 'reference' || options.center ? requireReference(mode, options.referenceDir) : null;
   const { referenceLimit } = options;
+  const batchMemoryMB = checkBatchMemoryMB(options.batchMemoryMB);
   if (referenceLimit !== undefined && !(Number.isInteger(referenceLimit) && referenceLimit >= 1)) {
     throw new RprError('RPR_USAGE', `referenceLimit must be a positive integer (got ${referenceLimit})`, { option: 'referenceLimit' });
   }
@@ -218,6 +227,8 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
 
   const requested = options.workers === 'auto' ? availableParallelism() : (options.workers ?? 1);
   const workers = mode === 'per-sample' ? Math.max(1, Math.floor(requested)) : 1;
+  const threadOptions: PerSampleOptions = { ...ratioOptions, batchMemoryMB: batchMemoryMB / workers };
+  const batchSize = reference ? 256 : perSampleBatchSize(executor, threadOptions);
   const pool =
     workers > 1
       ? await ScoringWorkerPool.start(workers, {
@@ -226,7 +237,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
           // The engine this thread resolved 'auto' to: every thread scores on the same one.
           engine: model.engine,
           keepFinalActivation: options.keepFinalActivation ?? false,
-          options: ratioOptions,
+          options: threadOptions,
         })
       : null;
 
@@ -239,7 +250,7 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
         return r.ok ? { ...base, rpr: r.ratios, coords: r.coords } : { ...base, rpr: null, coords: null, error: r.error };
       });
     }
-    return pool ? pool.score(batch) : scorePerSample(executor, batch, ratioOptions);
+    return pool ? pool.score(batch) : scorePerSample(executor, batch, threadOptions);
   };
 
   const scoreWithCache = async (batch: readonly Sample[]): Promise<ScoreResult[]> => {
@@ -257,8 +268,6 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
       return hit ? { ...hit, id: s.id, uri: s.uri } : byId.get(s.id)!;
     });
   };
-
-  const batchSize = reference ? 256 : perSampleBatchSize(executor);
 
   const scorer: Scorer = (source: PoolSource, run = {}) => ({
     async *[Symbol.asyncIterator](): AsyncIterator<ScoreEvent> {

@@ -3,7 +3,9 @@ export { SCORING_MODES, createScorer, modelPreprocessing } from './create-scorer
 export type { CreateScorerOptions, ScorerStats, ScoringMode, ScoringSession } from './create-scorer.js';
 export { leftProjectionRatios, rightProjectionRatios } from './ratios.js';
 export type { RatioOptions, RatioResult } from './ratios.js';
-export { scorePerSample, perSampleBatchSize } from './per-sample.js';
+export { scorePerSample } from './per-sample.js';
+export { DEFAULT_BATCH_MEMORY_MB, perSampleBatchSize, planPerSampleBatch } from './batch-plan.js';
+export type { BatchPlan, BatchPlanOptions } from './batch-plan.js';
 export type { PerSampleOptions } from './per-sample.js';
 export { buildReferenceBasis, maxReferenceImages } from './reference-basis.js';
 export type { ReferenceBasis } from './reference-basis.js';

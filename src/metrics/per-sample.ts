@@ -8,14 +8,12 @@ import { outputIsClassVector, sizeOf } from '../model/ir.js';
 import type { Sample } from '../pool/types.js';
 import type { RatioOptions } from './ratios.js';
 import { leftProjectionRatios, projectedInput, ratiosFromCoordinates } from './ratios.js';
-import type { IterativeSvdOptions, SvdMethod } from './svd-of-image.js';
+import type { BatchPlanOptions } from './batch-plan.js';
+import { planPerSampleBatch } from './batch-plan.js';
 import { resolveSvdMethod, spectraOfBatch } from './svd-of-image.js';
 import type { ScoreResult } from './types.js';
 
-export interface PerSampleOptions extends RatioOptions, IterativeSvdOptions {
-  readonly ks: readonly number[];
-  /** @defaultValue 'auto' (exact up to 256 outputs, randomized above) */
-  readonly svd?: SvdMethod;
+export interface PerSampleOptions extends RatioOptions, BatchPlanOptions {
   /** Subtracted from each image before projecting (mean-centred RPR); null for none. */
   readonly center?: Float32Array | null;
 }
@@ -26,21 +24,32 @@ function argmax(values: ArrayLike<number>, start: number, length: number): numbe
   return best;
 }
 
-/** How many images to linearize at once so the dense Jacobians stay near 64 MB. */
-export function perSampleBatchSize(executor: Executor): number {
-  const perImage = executor.ir.outputSize * sizeOf(executor.ir.inputShape);
-  return Math.max(1, Math.min(64, Math.floor(2 ** 24 / perImage)));
-}
-
 /**
  * Scores a batch. With `labels` (class indices, for a labeled evaluation set), each result also carries
- * LPR_k of its one-hot label on the left singular vectors.
+ * LPR_k of its one-hot label on the left singular vectors. The batch is linearized in parts of the
+ * size planPerSampleBatch gives for `options.batchMemoryMB`, so a caller's batch never sets the memory.
  */
 export async function scorePerSample(
   executor: Executor,
   samples: readonly Sample[],
   options: PerSampleOptions,
   labels?: readonly number[],
+): Promise<ScoreResult[]> {
+  const plan = planPerSampleBatch(executor.ir, options);
+  const results: ScoreResult[] = [];
+  for (let start = 0; start < samples.length; start += plan.images) {
+    const end = Math.min(start + plan.images, samples.length);
+    results.push(...(await scoreLinearized(executor, samples.slice(start, end), options, plan.rowsPerPass, labels?.slice(start, end))));
+  }
+  return results;
+}
+
+async function scoreLinearized(
+  executor: Executor,
+  samples: readonly Sample[],
+  options: PerSampleOptions,
+  rowsPerPass: number | null,
+  labels: readonly number[] | undefined,
 ): Promise<ScoreResult[]> {
   const ir = executor.ir;
   const n = sizeOf(ir.inputShape);
@@ -53,7 +62,10 @@ export async function scorePerSample(
     if (options.center && input.ok) probes.set(input.x, b * n);
   });
   const method = resolveSvdMethod(options.svd ?? 'auto', m);
-  const { outputs, spectra } = await spectraOfBatch(executor, images, probes, samples.length, method, Math.max(...options.ks), options);
+  const { outputs, spectra } = await spectraOfBatch(executor, images, probes, samples.length, method, Math.max(...options.ks), {
+    ...options,
+    rowsPerPass,
+  });
   const classifies = outputIsClassVector(ir);
   return samples.map((sample, b) => {
     const spectrum = spectra[b]!;

@@ -6,6 +6,7 @@
 import { errors } from '../errors/index.js';
 import { lanczosSvd, projectionNorms, randomizedSvd, rightCoordinates, svdFromGram } from '../linalg/index.js';
 import type { GramSvd } from '../linalg/index.js';
+import { chunkedGramians } from '../model/chunked-gramians.js';
 import type { Executor } from '../model/executor.js';
 import { sizeOf } from '../model/ir.js';
 
@@ -35,10 +36,19 @@ export interface ImageSpectrum extends GramSvd {
   readonly coords: Float64Array;
 }
 
+export interface SpectraOptions extends IterativeSvdOptions {
+  /**
+   * Exact path: cotangent rows per adjoint pass (metrics/batch-plan.ts); null or absent for the
+   * executor's fused gramians, all m rows at once.
+   */
+  readonly rowsPerPass?: number | null;
+}
+
 /**
  * The spectrum of A[x_b] for each image of a batch, and the network outputs. Exact: one
- * Executor.gramians call (the engine reduces the Jacobians to A·Aᵀ and A·p), then σ, U and V_rᵀp from
- * the m × m Gram matrix. Randomized / Lanczos: through the matrix-free operator, V formed.
+ * Executor.gramians call (the engine reduces the Jacobians to A·Aᵀ and A·p), or its row-chunked
+ * equivalent, then σ, U and V_rᵀp from the m × m Gram matrix. Randomized / Lanczos: through the
+ * matrix-free operator, V formed.
  * @param probes - what each image's right vectors are projected on (the image, or the image minus a centre), count × n.
  */
 export async function spectraOfBatch(
@@ -48,12 +58,16 @@ export async function spectraOfBatch(
   count: number,
   method: Exclude<SvdMethod, 'auto'>,
   k: number,
-  options: IterativeSvdOptions = {},
+  options: SpectraOptions = {},
 ): Promise<{ readonly outputs: Float32Array; readonly spectra: ImageSpectrum[] }> {
   const rows = executor.ir.outputSize;
   const cols = sizeOf(executor.ir.inputShape);
   if (method === 'exact') {
-    const g = await executor.gramians(images, count, probes);
+    const rowsPerPass = options.rowsPerPass ?? null;
+    const g =
+      rowsPerPass === null
+        ? await executor.gramians(images, count, probes)
+        : await chunkedGramians(executor, images, count, probes, rowsPerPass);
     const spectra = Array.from({ length: count }, (_, b) => {
       const svd = svdFromGram(g.gram.subarray(b * rows * rows, (b + 1) * rows * rows), rows, cols);
       return { ...svd, coords: rightCoordinates(svd, g.products, b * rows) };

@@ -6,6 +6,12 @@
 import type { LinearOperator } from '../linalg/operator.js';
 import type { ModelIR } from './ir.js';
 
+/** Rows start … start + count − 1 of a Jacobian. */
+export interface RowRange {
+  readonly start: number;
+  readonly count: number;
+}
+
 /** A[x_b] for a batch of B images, each with its own frozen patterns. Free it with `dispose`. */
 export interface Linearization {
   /** Number of images B. */
@@ -14,9 +20,10 @@ export interface Linearization {
   readonly outputs: Float32Array;
   /**
    * Every A[x_b] as a dense m × n matrix (B × m × n, row-major): the exact path, one batched adjoint
-   * pass of the B·m unit cotangents.
+   * pass of the B·m unit cotangents. With `rows`, only those rows of each A[x_b] (B × rows.count × n):
+   * the engine then holds the activations of B·rows.count cotangents instead of B·m.
    */
-  jacobians(): Promise<Float32Array>;
+  jacobians(rows?: RowRange): Promise<Float32Array>;
   /**
    * c[x_b] = the frozen-pattern network with biases at input 0, B × m: f(x_b) = A[x_b]x_b + c[x_b] when
    * the network is piecewise linear (ReLU family, max-pool); smooth activations make f only locally linear.

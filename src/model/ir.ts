@@ -152,6 +152,15 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 /**
+ * Floats one image's activations take when every node's output is held at once: the sum of the nodes'
+ * output sizes, input included. What linearizing costs per cotangent row is measured against it
+ * (metrics/batch-plan.ts).
+ */
+export function activationSize(ir: ModelIR): number {
+  return ir.nodes.reduce((total, node) => total + sizeOf(node.shape), 0);
+}
+
+/**
  * Whether the network's output is one vector of class scores, so that its argmax is a class index:
  * every dimension but the last is 1 and the last has more than one entry ([C], [1, 1, C]). An image
  * output ([H, W, C] of a segmentation network) or a single unit is not.

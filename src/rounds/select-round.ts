@@ -195,6 +195,7 @@ export function configuredScorerOptions(config: ResolvedConfig): Omit<CreateScor
     cachePath: config.cache.path,
     preprocessing: config.preprocessing,
     workers: config.model.workers,
+    batchMemoryMB: config.model.batchMemoryMB,
   };
 }
 

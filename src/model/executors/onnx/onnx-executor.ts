@@ -6,7 +6,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import type { LinearOperator } from '../../../linalg/operator.js';
-import type { Executor, Gramians, Linearization } from '../../executor.js';
+import type { Executor, Gramians, Linearization, RowRange } from '../../executor.js';
 import type { ModelIR } from '../../ir.js';
 import { sizeOf } from '../../ir.js';
 import { FORWARD_INPUT, FORWARD_OUTPUT } from './emit-forward.js';
@@ -25,10 +25,11 @@ type PatternData = Float32Array | BigInt64Array;
 
 export type OnnxExecutorOptions = SessionOptions;
 
-/** Unit cotangents for `count` images: row b·m + i is e_i. */
-function unitCotangents(count: number, m: number): Float32Array {
-  const u = new Float32Array(count * m * m);
-  for (let b = 0; b < count; b++) for (let i = 0; i < m; i++) u[(b * m + i) * m + i] = 1;
+/** Unit cotangents for `count` images, rows `range` of the identity: row b·range.count + i is e_{range.start + i}. */
+function unitCotangents(count: number, m: number, range: RowRange): Float32Array {
+  const per = range.count;
+  const u = new Float32Array(count * per * m);
+  for (let b = 0; b < count; b++) for (let i = 0; i < per; i++) u[(b * per + i) * m + range.start + i] = 1;
   return u;
 }
 
@@ -136,7 +137,7 @@ export class OnnxExecutor implements Executor {
     return {
       count,
       outputs,
-      jacobians: () => run('adjoint', unitCotangents(count, m), count, m, patterns),
+      jacobians: (range = { start: 0, count: m }) => run('adjoint', unitCotangents(count, m, range), count, range.count, patterns),
       offsets: () => run('frozen-affine', new Float32Array(count * n), count, 1, patterns),
       operator(b: number): LinearOperator {
         const own = perImage(b);

@@ -91,14 +91,15 @@ export class TfjsExecutor implements Executor {
     return {
       count,
       outputs,
-      async jacobians() {
-        const rows = count * m;
+      async jacobians(range = { start: 0, count: m }) {
+        const per = range.count;
+        const rows = count * per;
         const u = tf.tidy(() => {
           // oneHot is int32; a cast (not oneHot's dtype argument, which wasm's kernel ignores) makes it float32.
-          const ids = tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => i % m), 'int32');
+          const ids = tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => range.start + (i % per)), 'int32');
           return tf.reshape(tf.cast(tf.oneHot(ids, m), 'float32'), [rows, ...ir.nodes[ir.output]!.shape]);
         });
-        const a = network.adjoint(u, patterns, m);
+        const a = network.adjoint(u, patterns, per);
         u.dispose();
         countPasses(rows);
         return run(a);
