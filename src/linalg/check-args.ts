@@ -23,8 +23,8 @@ export function requireNonNegative(where: string, name: string, value: number): 
   }
 }
 
-/** Throws RPR_USAGE unless the operator's shape is two positive integers. */
-export function requireOperatorShape(where: string, op: LinearOperator): void {
+/** Throws RPR_USAGE unless the operator's shape (a linear or a normal operator's) is two positive integers. */
+export function requireOperatorShape(where: string, op: Pick<LinearOperator, 'rows' | 'cols'>): void {
   if (!Number.isInteger(op.rows) || op.rows < 1 || !Number.isInteger(op.cols) || op.cols < 1) {
     throw errors.usage(`${where}: operator shape must be positive integers, got ${op.rows} × ${op.cols}`, {
       rows: op.rows,

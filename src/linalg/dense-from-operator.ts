@@ -20,17 +20,29 @@ export async function denseFromOperator(
   op: LinearOperator,
   options: DenseFromOperatorOptions = {},
 ): Promise<DenseMatrix> {
+  const data = new Float64Array(op.rows * op.cols);
+  await eachRowBlock(op, options, (block, start) => data.set(block, start * op.cols));
+  return { rows: op.rows, cols: op.cols, data };
+}
+
+/**
+ * Builds A's rows `batchRows` at a time (Aᵀ applied to identity rows) and hands each block, count ×
+ * cols, with the index of its first row, to `visit`: A streamed, never held whole.
+ */
+export async function eachRowBlock(
+  op: LinearOperator,
+  options: DenseFromOperatorOptions,
+  visit: (block: Float64Array, start: number, count: number) => void,
+): Promise<void> {
   requireOperatorShape('denseFromOperator', op);
   const checked = countingOperator(op);
-  const { rows, cols } = op;
+  const { rows } = op;
   const batch = options.batchRows ?? rows;
   requireInteger('denseFromOperator', 'batchRows', batch, 1, Number.MAX_SAFE_INTEGER);
-  const data = new Float64Array(rows * cols);
   for (let start = 0; start < rows; start += batch) {
     const count = Math.min(batch, rows - start);
     const eye = new Float64Array(count * rows);
     for (let i = 0; i < count; i++) eye[i * rows + start + i] = 1;
-    data.set(await checked.rmatvec(eye, count), start * cols);
+    visit(await checked.rmatvec(eye, count), start, count);
   }
-  return { rows, cols, data };
 }

@@ -1,3 +1,4 @@
+import type { Rng } from '../util/rng.js';
 import { axpy, dot } from './block-ops.js';
 
 /**
@@ -52,4 +53,33 @@ export function orthonormalizeRows(block: Float64Array, count: number, len: numb
     }
   }
   return kept;
+}
+
+/**
+ * Fills row j with a random unit vector orthogonal to rows 0..j−1, which must be orthonormal (requires
+ * j < len): the restart of a Krylov method whose new vector fell into the span of the old ones.
+ */
+export function randomOrthogonalRow(block: Float64Array, j: number, len: number, rng: Rng): void {
+  for (;;) {
+    for (let c = j * len; c < (j + 1) * len; c++) block[c] = rng.normal();
+    const left = orthogonalizeRow(block, j, len);
+    if (left > 1e-8) {
+      scaleRow(block, j, len, 1 / left);
+      return;
+    }
+  }
+}
+
+/**
+ * Orthonormalizes rows 0..count−1 in place like {@link orthonormalizeRows}, but a row that is
+ * numerically dependent on the rows before it is replaced by a random unit vector orthogonal to them, so
+ * the block keeps `count` orthonormal rows (requires count ≤ len): a subspace iteration keeps its width.
+ */
+export function orthonormalizeRowsFilling(block: Float64Array, count: number, len: number, rng: Rng, dropTol = 1e-10): void {
+  for (let j = 0; j < count; j++) {
+    const before = rowNorm(block, j, len);
+    const after = before === 0 ? 0 : orthogonalizeRow(block, j, len);
+    if (after > dropTol * before) scaleRow(block, j, len, 1 / after);
+    else randomOrthogonalRow(block, j, len, rng);
+  }
 }

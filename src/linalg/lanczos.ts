@@ -3,7 +3,7 @@ import { createRng, type Rng } from '../util/rng.js';
 import { axpy, combineRows, fixSigns, transposeBlock } from './block-ops.js';
 import { requireInteger, requireNonNegative, requireOperatorShape } from './check-args.js';
 import { countingOperator } from './counting-operator.js';
-import { orthogonalizeRow, scaleRow } from './gram-schmidt.js';
+import { orthogonalizeRow, randomOrthogonalRow, scaleRow } from './gram-schmidt.js';
 import { DEFAULT_RANK_EPS, numericalRank } from './numerical-rank.js';
 import type { LinearOperator } from './operator.js';
 import { DEFAULT_RESIDUAL_TOL, convergenceReport, type TruncatedSvdResult } from './svd-types.js';
@@ -148,16 +148,4 @@ function normalizeOrRestart(block: Float64Array, j: number, len: number, rng: Rn
   }
   randomOrthogonalRow(block, j, len, rng);
   return 0;
-}
-
-/** Fills row j with a random unit vector orthogonal to rows 0..j−1 (requires j < len). */
-function randomOrthogonalRow(block: Float64Array, j: number, len: number, rng: Rng): void {
-  for (;;) {
-    for (let c = j * len; c < (j + 1) * len; c++) block[c] = rng.normal();
-    const left = orthogonalizeRow(block, j, len);
-    if (left > 1e-8) {
-      scaleRow(block, j, len, 1 / left);
-      return;
-    }
-  }
 }

@@ -65,3 +65,28 @@ export function convergenceReport(
 
 /** Default relative residual tolerance of the iterative SVDs: ~100× float32 eps, reachable by a float32 network. */
 export const DEFAULT_RESIDUAL_TOL = 1e-5;
+
+/**
+ * How far a solver on the normal operator M = SᵀS got. Its residuals are measured relative to
+ * ‖M‖ = σ₁², the scale of the rounding in M's products (a float32 network gives a floor near 1e-7
+ * whatever σⱼ is), and they bound the error of each vector: the angle between vⱼ and the true one is
+ * at most the residual over the relative gap (σⱼ² − σⱼ₊₁²)/σ₁².
+ */
+export interface NormalConvergenceReport {
+  /** ‖SᵀS vⱼ − σⱼ² vⱼ‖ / σ₁² per returned vector (length = rank). */
+  readonly residuals: Float64Array;
+  /** A vector converged when its residual is ≤ tol. */
+  readonly tol: number;
+  readonly converged: readonly boolean[];
+  /** Every returned vector converged (vectors past the numerical rank are not returned). */
+  readonly allConverged: boolean;
+  /** Products with SᵀS, each of one block of vectors: the passes over S and Sᵀ. */
+  readonly passes: number;
+  /** Vectors multiplied: each product with SᵀS counts once as a matvec and once as an rmatvec. */
+  readonly products: Readonly<ProductCounts>;
+}
+
+/** The top right singular vectors of an operator S found through SᵀS alone (no left vectors formed). */
+export interface TruncatedRightSvd extends Omit<SvdResult, 'u'> {
+  readonly report: NormalConvergenceReport;
+}

@@ -1,4 +1,4 @@
-import { Matrix, QrDecomposition } from 'ml-matrix';
+import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 import { createRng } from '../util/rng.js';
 import type { DenseMatrix } from './operator.js';
 import { projectionNorms } from './projection.js';
@@ -118,4 +118,30 @@ export function topKErrors(
     projection = Math.max(projection, Math.abs(ours[j]! / truth[j]! - 1));
   }
   return { sigma, projection };
+}
+
+/**
+ * ‖V·Vᵀ − W·Wᵀ‖_F for two k-dimensional subspaces of Rⁿ given by orthonormal rows (k × n each,
+ * row-major): 0 for the same subspace whatever the signs or the rotation within it, √(2k) for
+ * orthogonal ones. Formed explicitly (n × n), not as √(2k − 2‖V·Wᵀ‖²), which cancels near 0.
+ */
+export function subspaceDistance(v: ArrayLike<number>, w: ArrayLike<number>, k: number, n: number): number {
+  let total = 0;
+  for (let p = 0; p < n; p++) {
+    for (let q = 0; q < n; q++) {
+      let d = 0;
+      for (let j = 0; j < k; j++) d += v[j * n + p]! * v[j * n + q]! - w[j * n + p]! * w[j * n + q]!;
+      total += d * d;
+    }
+  }
+  return Math.sqrt(total);
+}
+
+/** The dense reference for a stacked operator: ml-matrix's SVD, σ descending and Vᵀ rows (k × n). */
+export function denseTopRight(a: DenseMatrix, k: number): { sigma: number[]; v: Float64Array } {
+  const svd = new SingularValueDecomposition(Matrix.from1DArray(a.rows, a.cols, a.data), { autoTranspose: true });
+  const right = svd.rightSingularVectors;
+  const v = new Float64Array(k * a.cols);
+  for (let j = 0; j < k; j++) for (let c = 0; c < a.cols; c++) v[j * a.cols + c] = right.get(c, j);
+  return { sigma: svd.diagonal.slice(0, k), v };
 }

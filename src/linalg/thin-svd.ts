@@ -1,7 +1,8 @@
 import { errors } from '../errors/index.js';
-import { axpy, dot, fixSigns } from './block-ops.js';
+import { axpy, fixSigns } from './block-ops.js';
 import { requireFiniteDiagonal, requireNonNegative } from './check-args.js';
 import { denseFromOperator } from './dense-from-operator.js';
+import { columnGram, rowGram } from './gram.js';
 import { orthogonalizeRow, rowNorm, scaleRow } from './gram-schmidt.js';
 import { DEFAULT_RANK_EPS, numericalRank } from './numerical-rank.js';
 import type { DenseMatrix, LinearOperator } from './operator.js';
@@ -98,33 +99,4 @@ export function thinSvd(a: DenseMatrix, options: ThinSvdOptions = {}): SvdResult
  */
 export async function exactSvd(op: LinearOperator, options: ThinSvdOptions = {}): Promise<SvdResult> {
   return thinSvd(await denseFromOperator(op), options);
-}
-
-/** A·Aᵀ (m × m) of a row-major m × n matrix. */
-function rowGram(data: Float64Array, m: number, n: number): Float64Array {
-  const g = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = i; j < m; j++) {
-      const acc = dot(data, i * n, data, j * n, n);
-      g[i * m + j] = acc;
-      g[j * m + i] = acc;
-    }
-  }
-  return g;
-}
-
-/** Aᵀ·A (n × n) of a row-major m × n matrix, accumulated row by row so A is read once, in order. */
-function columnGram(data: Float64Array, m: number, n: number): Float64Array {
-  const g = new Float64Array(n * n);
-  for (let i = 0; i < m; i++) {
-    const ro = i * n;
-    for (let p = 0; p < n; p++) {
-      const ap = data[ro + p]!;
-      if (ap === 0) continue;
-      const go = p * n;
-      for (let q = p; q < n; q++) g[go + q] += ap * data[ro + q]!;
-    }
-  }
-  for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) g[q * n + p] = g[p * n + q]!;
-  return g;
 }

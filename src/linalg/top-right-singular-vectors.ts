@@ -1,32 +1,70 @@
 import { errors } from '../errors/index.js';
-import { requireInteger, requireNonNegative, requireOperatorShape } from './check-args.js';
-import { denseFromOperator } from './dense-from-operator.js';
-import type { LinearOperator } from './operator.js';
-import { randomizedSvd, type RandomizedSvdOptions } from './randomized-svd.js';
-import type { ConvergenceReport } from './svd-types.js';
-import { thinSvd } from './thin-svd.js';
+import { axpy } from './block-ops.js';
+import { blockLanczosNormal, type BlockLanczosNormalOptions } from './block-lanczos-normal.js';
+import { requireFiniteDiagonal, requireInteger, requireNonNegative, requireOperatorShape } from './check-args.js';
+import { addColumnGramUpper, mirrorUpper, rowGram } from './gram.js';
+import { orthogonalizeRow, rowNorm, scaleRow } from './gram-schmidt.js';
+import { denseNormal } from './normal-operator.js';
+import { randomizedNormal, type RandomizedNormalOptions } from './randomized-normal.js';
+import type { StackedRows } from './stacked-rows.js';
+import type { NormalConvergenceReport } from './svd-types.js';
 
-/** Which algorithm {@link topRightSingularVectors} uses. */
-export const TOP_RIGHT_METHODS = ['auto', 'exact', 'randomized'] as const;
+/** Which algorithm {@link topRightSingularVectors} uses; 'auto' picks one from the sizes (planTopRight). */
+export const TOP_RIGHT_METHODS = ['auto', 'exact', 'randomized', 'lanczos'] as const;
 export type TopRightMethod = (typeof TOP_RIGHT_METHODS)[number];
+export type ResolvedTopRightMethod = Exclude<TopRightMethod, 'auto'>;
 
-/** Options for {@link topRightSingularVectors}; the randomized ones apply when that path is taken. */
-export interface TopRightOptions extends RandomizedSvdOptions {
+/** Memory the exact path and the Lanczos basis may take by default: 256 MiB. */
+export const DEFAULT_TOP_RIGHT_BYTES = 256 * 2 ** 20;
+
+/** Largest Gram order (min(rows, cols)) for which 'auto' takes the exact path by default. */
+export const DEFAULT_MAX_GRAM_ORDER = 1024;
+
+/**
+ * Residual tolerance of the exact path's eigensolver on the explicit float64 Gram matrix, relative to
+ * σ₁²: a few hundred times the rounding of a Gram product of order ≤ 4096 (order·2⁻⁵³ ≤ 5e-13), so it is
+ * reached; the vectors are then as accurate as the Gram matrix itself.
+ */
+const EXACT_TOL = 1e-11;
+
+/** Options for {@link topRightSingularVectors} and {@link planTopRight}. */
+export interface TopRightOptions extends RandomizedNormalOptions, BlockLanczosNormalOptions {
   /**
-   * 'exact' builds A densely (rows adjoint products) and decomposes its Gram matrix on the smaller side;
-   * 'randomized' never holds A; 'auto' takes exact when both size limits below allow it.
+   * 'exact': the Gram matrix on the smaller side, formed in float64 (SᵀS streamed part by part, or SSᵀ
+   * with S held), and its top k eigenvectors to rounding. 'lanczos': block Lanczos on SᵀS, matrix-free,
+   * to `tol`. 'randomized': randomized subspace iteration on SᵀS, k + oversampling probes,
+   * powerIterations passes. 'auto': exact when the Gram order is ≤ maxGramOrder and the exact path
+   * fits memoryBytes, else lanczos.
    * @defaultValue 'auto'
    */
   method?: TopRightMethod;
-  /** Largest rows·cols for which 'auto' builds A densely (8 bytes each). @defaultValue 2e7 */
-  maxDenseEntries?: number;
-  /** Largest min(rows, cols), the Gram matrix's order, for which 'auto' goes exact. @defaultValue 1024 */
-  maxGramSize?: number;
-  /** Identity rows per rmatvec call on the exact path. @defaultValue 256 */
-  batchRows?: number;
+  /**
+   * Bytes the exact path may hold (Gram matrix, held rows, eigensolver basis) and the Lanczos basis
+   * may grow to (it stops earlier, unconverged, when it would not fit).
+   * @defaultValue 256 MiB ({@link DEFAULT_TOP_RIGHT_BYTES})
+   */
+  memoryBytes?: number;
+  /** Largest Gram order min(rows, cols) for which 'auto' goes exact. @defaultValue 1024 ({@link DEFAULT_MAX_GRAM_ORDER}) */
+  maxGramOrder?: number;
 }
 
-/** The top right singular vectors of an operator and how they were found. */
+/** What {@link topRightSingularVectors} will do for an operator of a given shape. */
+export interface TopRightPlan {
+  readonly method: ResolvedTopRightMethod;
+  /**
+   * The exact path's Gram matrix: 'columns' = SᵀS (cols × cols, accumulated part by part), 'rows' =
+   * SSᵀ (rows × rows, S held); null on the iterative paths.
+   */
+  readonly gram: 'columns' | 'rows' | null;
+  /** Bytes the chosen path holds at its peak (an upper bound: the eigensolver's basis at full size). */
+  readonly bytes: number;
+  /** The memory budget it was planned against. */
+  readonly budget: number;
+  /** Passes over S the Lanczos path may make within the budget (its maxPasses); null on other paths. */
+  readonly maxPasses: number | null;
+}
+
+/** The top right singular vectors of a stacked operator and how they were found. */
 export interface TopRightResult {
   /** V_kᵀ, rank × cols row-major: row j = the j-th right singular vector. */
   readonly v: Float64Array;
@@ -34,47 +72,128 @@ export interface TopRightResult {
   readonly sigma: Float64Array;
   /** Rows of v: min(k, numerical rank). */
   readonly rank: number;
-  readonly method: 'exact' | 'randomized';
-  /** Convergence of the randomized path; null on the exact path. */
-  readonly report: ConvergenceReport | null;
+  readonly method: ResolvedTopRightMethod;
+  /** Convergence of an iterative path; null on the exact path, which is exact to rounding. */
+  readonly report: NormalConvergenceReport | null;
 }
 
+const BYTES = 8;
+
 /**
- * V_k of an operator — for the reference scoring mode, of the stacked operator over a reference set,
- * whose right singular vectors are the eigenvectors of Σ AᵢᵀAᵢ. Small problems are solved exactly;
- * large ones by the randomized SVD, with its convergence report.
+ * The path for an S of rows × cols and rank k, and the memory it needs. The exact path takes the
+ * Gram matrix on the side with the smaller footprint: SᵀS costs 16·cols² bytes (the matrix and, at
+ * worst, an eigensolver basis as large), SSᵀ 8·rows·cols + 16·rows² (S held as well). The Lanczos
+ * basis holds (passes + 1)·b vectors of cols values; its passes are cut to fit the budget.
  */
-export async function topRightSingularVectors(
-  op: LinearOperator,
-  k: number,
-  options: TopRightOptions = {},
-): Promise<TopRightResult> {
-  requireOperatorShape('topRightSingularVectors', op);
-  const { rows, cols } = op;
+export function planTopRight(rows: number, cols: number, k: number, options: TopRightOptions = {}): TopRightPlan {
+  requireOperatorShape('topRightSingularVectors', { rows, cols });
   requireInteger('topRightSingularVectors', 'k', k, 1, Math.min(rows, cols));
   const method = options.method ?? 'auto';
   if (!TOP_RIGHT_METHODS.includes(method)) {
     throw errors.unknownName('topRightSingularVectors method', String(method), TOP_RIGHT_METHODS);
   }
-  const maxDense = options.maxDenseEntries ?? 2e7;
-  const maxGram = options.maxGramSize ?? 1024;
-  requireNonNegative('topRightSingularVectors', 'maxDenseEntries', maxDense);
-  requireNonNegative('topRightSingularVectors', 'maxGramSize', maxGram);
-  const exact =
-    method === 'exact' || (method === 'auto' && rows * cols <= maxDense && Math.min(rows, cols) <= maxGram);
+  const budget = options.memoryBytes ?? DEFAULT_TOP_RIGHT_BYTES;
+  const maxGramOrder = options.maxGramOrder ?? DEFAULT_MAX_GRAM_ORDER;
+  requireNonNegative('topRightSingularVectors', 'memoryBytes', budget);
+  requireNonNegative('topRightSingularVectors', 'maxGramOrder', maxGramOrder);
 
-  if (!exact) {
-    const svd = await randomizedSvd(op, k, options);
-    return { v: svd.v, sigma: svd.sigma, rank: svd.rank, method: 'randomized', report: svd.report };
+  const columnsBytes = 2 * BYTES * cols * cols;
+  const rowsBytes = BYTES * rows * cols + 2 * BYTES * rows * rows;
+  const gram = columnsBytes <= rowsBytes ? 'columns' : 'rows';
+  const exactBytes = Math.min(columnsBytes, rowsBytes);
+  const exact = method === 'exact' || (method === 'auto' && Math.min(rows, cols) <= maxGramOrder && exactBytes <= budget);
+  if (exact) return { method: 'exact', gram, bytes: exactBytes, budget, maxPasses: null };
+  if (method === 'randomized') {
+    const l = Math.min(k + (options.oversampling ?? 10), cols);
+    return { method, gram: null, bytes: 3 * BYTES * l * cols, budget, maxPasses: null };
   }
-  const a = await denseFromOperator(op, { batchRows: Math.min(rows, options.batchRows ?? 256) });
-  const svd = thinSvd(a, { eps: options.eps });
-  const rank = Math.min(k, svd.rank);
-  return {
-    v: svd.v.slice(0, rank * cols),
-    sigma: svd.sigma.slice(0, k),
-    rank,
-    method: 'exact',
-    report: null,
-  };
+  const b = options.blockSize ?? Math.min(cols, Math.max(k, 4));
+  // The basis and the block being applied: (passes + 2)·b vectors.
+  const fits = Math.floor(budget / (BYTES * b * cols)) - 2;
+  const maxPasses = Math.max(1, Math.min(options.maxPasses ?? 40, fits));
+  return { method: 'lanczos', gram: null, bytes: (maxPasses + 2) * b * cols * BYTES, budget, maxPasses };
+}
+
+/**
+ * V_k of a stacked operator S — for the reference scoring mode, S = [A[x₁]; …; A[x_N]] over a
+ * reference set, whose right singular vectors are the eigenvectors of SᵀS = Σ AᵢᵀAᵢ. The path comes
+ * from {@link planTopRight}. The exact path is refused when it does not fit the memory budget; the
+ * iterative ones never hold S, only their basis, and report their residuals.
+ */
+export async function topRightSingularVectors(s: StackedRows, k: number, options: TopRightOptions = {}): Promise<TopRightResult> {
+  const plan = planTopRight(s.rows, s.cols, k, options);
+  if (plan.method === 'exact') {
+    if (plan.bytes > plan.budget) {
+      throw errors.usage(
+        `topRightSingularVectors: the exact path needs ${mib(plan.bytes)} for a Gram matrix of order ${Math.min(s.rows, s.cols)}, ` +
+          `over the memoryBytes budget of ${mib(plan.budget)}; use method 'lanczos' or 'randomized', or raise memoryBytes`,
+        { bytes: plan.bytes, budget: plan.budget },
+      );
+    }
+    const exact = plan.gram === 'columns' ? await exactFromColumnGram(s, k, options) : await exactFromRowGram(s, k, options);
+    return { ...exact, method: 'exact', report: null };
+  }
+  const svd =
+    plan.method === 'randomized'
+      ? await randomizedNormal(s, k, options)
+      : await blockLanczosNormal(s, k, { ...options, maxPasses: plan.maxPasses! });
+  return { v: svd.v, sigma: svd.sigma, rank: svd.rank, method: plan.method, report: svd.report };
+}
+
+type ExactParts = Pick<TopRightResult, 'v' | 'sigma' | 'rank'>;
+
+/** Block Lanczos on an explicit Gram matrix, run to rounding (or to a complete basis, which is exact). */
+function gramEigenOptions(order: number, k: number, options: TopRightOptions): BlockLanczosNormalOptions {
+  const blockSize = Math.min(order, Math.max(k, 4));
+  return { blockSize, maxPasses: Math.ceil(order / blockSize), tol: EXACT_TOL, seed: options.seed ?? 0, ...(options.eps !== undefined ? { eps: options.eps } : {}) };
+}
+
+/** SᵀS (cols × cols) accumulated part by part in float64; its top eigenvectors are V. */
+async function exactFromColumnGram(s: StackedRows, k: number, options: TopRightOptions): Promise<ExactParts> {
+  const { rows, cols } = s;
+  const g = new Float64Array(cols * cols);
+  await s.eachPart((part, count) => addColumnGramUpper(g, part, count, cols));
+  mirrorUpper(g, cols);
+  requireFiniteDiagonal('topRightSingularVectors', g, cols, (i) => `column ${i} of the ${rows} × ${cols} operator`, { rows, cols });
+  const svd = await blockLanczosNormal(denseNormal(g, rows, cols), k, gramEigenOptions(cols, k, options));
+  return { v: svd.v, sigma: svd.sigma, rank: svd.rank };
+}
+
+/**
+ * SSᵀ (rows × rows) of the held S; its top eigenvectors are U, and vⱼ = Sᵀuⱼ/σⱼ, re-orthonormalized by
+ * Gram–Schmidt twice (the Gram matrix squares the condition number). A vector that loses more than
+ * half its norm to the ones before it is numerically dependent: the rank stops there, as in thinSvd.
+ */
+async function exactFromRowGram(s: StackedRows, k: number, options: TopRightOptions): Promise<ExactParts> {
+  const { rows, cols } = s;
+  const held = new Float64Array(rows * cols);
+  let offset = 0;
+  await s.eachPart((part, count) => {
+    held.set(part.subarray(0, count * cols), offset);
+    offset += count * cols;
+  });
+  if (offset !== rows * cols) throw errors.internal(`topRightSingularVectors: the parts held ${offset / cols} rows, expected ${rows}`);
+  const g = rowGram(held, rows, cols);
+  requireFiniteDiagonal('topRightSingularVectors', g, rows, (i) => `row ${i} of the ${rows} × ${cols} operator`, { rows, cols });
+  const left = await blockLanczosNormal(denseNormal(g, cols, rows), k, gramEigenOptions(rows, k, options));
+  const v = new Float64Array(left.rank * cols);
+  let rank = left.rank;
+  for (let j = 0; j < left.rank; j++) {
+    for (let i = 0; i < rows; i++) {
+      const coef = left.v[j * rows + i]! / left.sigma[j]!;
+      if (coef !== 0) axpy(v, j * cols, held, i * cols, cols, coef);
+    }
+    const before = rowNorm(v, j, cols);
+    const after = orthogonalizeRow(v, j, cols);
+    if (!(after > 0.5 * before)) {
+      rank = j;
+      break;
+    }
+    scaleRow(v, j, cols, 1 / after);
+  }
+  return { v: v.slice(0, rank * cols), sigma: left.sigma, rank };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }
