@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { initBackend, tfl } from '../../src/model/tf-runtime.js';
 import { saveLayersModelToDir } from '../../src/model/tfjs-file-io.js';
 import { bundledModelPath } from '../../src/util/package-root.js';
-import { assertBuilt, jsonOut, killAllCli, runCli, stackLines } from './helpers/cli-process.js';
+import { assertBuilt, jsonOut, killAllCli, runCli, stackLines } from '../helpers/cli-process.js';
 import { expectNoRound, expectRoundsConsistent, readLedger, statePaths } from './helpers/round-state.js';
 import { fileId, writeTestPool, zeroPng, type TestPool } from './helpers/test-pool.js';
 

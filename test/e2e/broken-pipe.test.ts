@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDigitPngs, mnistPart } from '../../src/pool/index.js';
-import { assertBuilt, CLI_MAIN } from './helpers/cli-process.js';
+import { assertBuilt, CLI_MAIN } from '../helpers/cli-process.js';
 
 let root: string;
 beforeAll(async () => {

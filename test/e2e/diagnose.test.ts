@@ -15,7 +15,7 @@ import { loadLayersModelFromDir, saveLayersModelToDir } from '../../src/model/tf
 import { trainDigitClassifier } from '../../src/model/train-classifier.js';
 import { mnistPart, writeDigitPngs } from '../../src/pool/index.js';
 import { bundledModelPath } from '../../src/util/package-root.js';
-import { assertBuilt, jsonOut, killAllCli, runCli, stackLines, type CliResult } from './helpers/cli-process.js';
+import { assertBuilt, jsonOut, killAllCli, runCli, stackLines, type CliResult } from '../helpers/cli-process.js';
 
 const PER_CLASS = 10;
 const EPOCHS = [1, 2, 3];

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, hasFileOpen, jsonOut, killAllCli, runCli, stackLines, startCli, type CliProcess } from './helpers/cli-process.js';
+import { assertBuilt, hasFileOpen, jsonOut, killAllCli, pausedAt, runCli, stackLines, startCli, type CliProcess } from '../helpers/cli-process.js';
 import { expectRoundsConsistent, readLedger, readQueue, statePaths } from './helpers/round-state.js';
 import { writeTestPool, type TestPool } from './helpers/test-pool.js';
 
@@ -43,8 +43,7 @@ function selectArgs(...extra: string[]): string[] {
 /** A run that took the ledger and stopped after scoring, until `resume()`. */
 async function holdingRun(cwd: string): Promise<{ run: CliProcess; resume: () => void }> {
   const resumeFile = join(cwd, 'resume-first-run');
-  const run = startCli(selectArgs(), { cwd, env: { RPR_TEST_PAUSE_AT: 'after-score', RPR_TEST_RESUME_FILE: resumeFile } });
-  await run.waitForStderr('RPR_TEST_PAUSED after-score');
+  const run = await pausedAt('after-score', selectArgs(), { cwd, resumeFile });
   return { run, resume: () => writeFileSync(resumeFile, '') };
 }
 

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledModelPath } from '../../src/util/package-root.js';
-import { assertBuilt, jsonOut, killAllCli, runCli, stackLines } from './helpers/cli-process.js';
+import { assertBuilt, jsonOut, killAllCli, runCli, stackLines } from '../helpers/cli-process.js';
 import { denseRpr, grayPixels, loadLogitModel } from './helpers/dense-rpr.js';
 import { fileId, writeTestPool, type TestPool } from './helpers/test-pool.js';
 

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, jsonOut, killAllCli, runCli, startCli, type CliProcess } from './helpers/cli-process.js';
+import { assertBuilt, jsonOut, killAllCli, pausedAt, runCli, startCli } from '../helpers/cli-process.js';
 import { expectNoRound, expectRoundsConsistent, readLedger, readQueue, statePaths, type Limits } from './helpers/round-state.js';
 import { fileId, writeTestPool, type TestPool } from './helpers/test-pool.js';
 
@@ -41,13 +41,8 @@ afterAll(async () => {
 
 const selectArgs = () => ['select', '--pool', pool.dir, '--workers', '1', '--budget', String(LIMITS.total), '--round-size', String(LIMITS.perRound), '--json'];
 
-function start(pauseAt?: string): CliProcess {
-  return startCli(selectArgs(), { cwd, env: pauseAt ? { RPR_TEST_PAUSE_AT: pauseAt } : {} });
-}
-
 async function killPausedAt(point: string): Promise<void> {
-  const run = start(point);
-  await run.waitForStderr(`RPR_TEST_PAUSED ${point}`);
+  const run = await pausedAt(point, selectArgs(), { cwd });
   const end = await run.kill();
   expect(end.signal).toBe('SIGKILL');
 }
@@ -61,7 +56,7 @@ it('survives SIGKILL at every step of three rounds and never selects, queues or 
   const digitIds = pool.digits.map(fileId);
 
   // 1. Killed while scoring (cold cache): once the ledger has recorded the first batch of scored samples.
-  const scoring = start();
+  const scoring = startCli(selectArgs(), { cwd });
   await scoring.waitUntil('the ledger records scored samples', () => {
     const state = readLedger(ledger, digitIds);
     return state !== null && [...state.samples.values()].some((s) => s?.state === 'scored');
@@ -70,8 +65,7 @@ it('survives SIGKILL at every step of three rounds and never selects, queues or 
   expectNoRound(cwd);
 
   // 2. Killed after scoring, before anything was chosen or written: the next run takes the dead run's lease.
-  const afterScore = start('after-score');
-  await afterScore.waitForStderr('RPR_TEST_PAUSED after-score');
+  const afterScore = await pausedAt('after-score', selectArgs(), { cwd });
   expect(afterScore.stderr()).toContain(`took over the ledger from pid ${scoring.pid}`);
   expect((await afterScore.kill()).signal).toBe('SIGKILL');
   expectNoRound(cwd);

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, jsonOut, killAllCli, runCli, stackLines } from './helpers/cli-process.js';
+import { assertBuilt, jsonOut, killAllCli, runCli, stackLines } from '../helpers/cli-process.js';
 import { expectRoundsConsistent, readQueue, statePaths } from './helpers/round-state.js';
 import { fileId, writeTestPool, type TestPool } from './helpers/test-pool.js';
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertBuilt, killAllCli, runCli, stackLines, type CliResult } from './helpers/cli-process.js';
+import { assertBuilt, killAllCli, runCli, stackLines, type CliResult } from '../helpers/cli-process.js';
 import { expectNoRound } from './helpers/round-state.js';
 import { writeTestPool, type TestPool } from './helpers/test-pool.js';
 

@@ -23,19 +23,13 @@ import { Ledger } from '../../src/rounds/ledger.js';
 import type { RoundRecord, SelectionRecord } from '../../src/rounds/ledger-types.js';
 import { writeDigitPngs } from '../../src/pool/demo-pool.js';
 import { buildChoicesConfig } from '../../src/sinks/label-studio/labeling-config.js';
-import { CliProcess, pausedAt, runCli, type CliResult } from './helpers/cli-process.js';
+import { assertBuilt, pausedAt, runCli, startCli, type CliProcess, type CliResult } from '../helpers/cli-process.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { describeWithService, itWithService } from '../helpers/require-service.js';
 import { expectRefusedTokenRenewed, FaultProxy } from './helpers/fault-proxy.js';
 import { CLASS_NAMES } from './helpers/items.js';
 import { RawApi, type RawTaskView } from './helpers/raw-api.js';
-
-const URL = process.env['LABEL_STUDIO_URL'] ?? '';
-const KEY = process.env['LABEL_STUDIO_API_KEY'] ?? '';
-const PAT = process.env['LABEL_STUDIO_PAT'] ?? '';
-const DOCUMENT_ROOT = process.env['LABEL_STUDIO_DOCUMENT_ROOT'] ?? '/';
-const ENABLED = URL !== '' && KEY !== '';
-const REASON = 'Label Studio did not start: LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY are not set (eval "$(scripts/label-studio.sh start)")';
-const NO_PAT = ENABLED && PAT === '' ? 'LABEL_STUDIO_PAT is not set (scripts/label-studio.sh start prints it)' : null;
+import { DOCUMENT_ROOT, ENABLED, KEY, NO_PAT, PAT, REASON, URL } from './helpers/server-env.js';
 
 /** How long an access token the PAT is exchanged for lives on this server, in seconds (null: not known). */
 async function accessTokenLifetimeS(): Promise<number | null> {
@@ -61,6 +55,10 @@ const suite = describeWithService('a real Label Studio', ENABLED ? null : REASON
 const IMPORT = /^\/api\/projects\/\d+\/import/;
 /** Each test runs several CLIs against a server that annotates about 4 tasks a second on this machine. */
 const SLOW_TEST_MS = 300_000;
+/** Longest wait for a running CLI to reach a point (a pause, an import, its first line). */
+const PROGRESS_MS = 120_000;
+/** The server reaches the CLIs through their environment, which otherwise holds no LABEL_STUDIO_* variable. */
+const SERVER_ENV = { LABEL_STUDIO_URL: URL, LABEL_STUDIO_API_KEY: KEY };
 const POOL_SIZE = 500;
 const ROUND_SIZE = 100;
 
@@ -102,6 +100,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
   let whoami: string;
 
   beforeAll(async () => {
+    assertBuilt();
     // The pool must lie under the server's document root for Label Studio to serve it.
     root = await mkdtemp(join(DOCUMENT_ROOT === '/' ? tmpdir() : DOCUMENT_ROOT, 'rpr-ls-cli-'));
     pool = join(root, 'pool');
@@ -133,15 +132,15 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
       }),
     );
     const withConfig = (args: readonly string[]) => ['--config', config, ...args];
-    const cli = (args: readonly string[], env = {}) => runCli(withConfig(args), { cwd: dir, env });
+    const cli = (args: readonly string[], env = {}) => runCli(withConfig(args), { cwd: dir, env: { ...SERVER_ENV, ...env }, timeoutMs: SLOW_TEST_MS });
     return {
       dir,
       config,
       title,
       cli,
-      start: (args, env = {}) => new CliProcess(withConfig(args), { cwd: dir, env }),
+      start: (args, env = {}) => startCli(withConfig(args), { cwd: dir, env: { ...SERVER_ENV, ...env } }),
       paused: (point, args, env = {}, resumeFile) =>
-        pausedAt(point, withConfig(args), { cwd: dir, env, ...(resumeFile ? { resumeFile } : {}) }),
+        pausedAt(point, withConfig(args), { cwd: dir, env: { ...SERVER_ENV, ...env }, resumeFile, timeoutMs: PROGRESS_MS }),
       round: (id) =>
         readLedger(dir, (ledger) => {
           const record = ledger.round(id);
@@ -158,7 +157,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
 
   /** `rpr-select score` on `poolPath`, without a cache: RPR computed afresh. */
   async function scoreFiles(poolPath: string): Promise<ScoreLine[]> {
-    const run = await runCli(['score', '--pool', poolPath, '--k', '10', '--no-cache', '--workers', '1'], { cwd: root });
+    const run = await runCli(['score', '--pool', poolPath, '--k', '10', '--no-cache', '--workers', '1'], { cwd: root, timeoutMs: SLOW_TEST_MS });
     expect(run.code).toBe(0);
     return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as ScoreLine);
   }
@@ -180,6 +179,16 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
     return map;
   }
 
+  /** Round 1 of `ws` is queued, the project holds exactly one task per selection, and the ledger knows each task's id. */
+  async function expectRoundQueuedOnce(ws: Workspace, projectId: number): Promise<void> {
+    const round = ws.round(1)!;
+    expect(round.round.status).toBe('queued');
+    const held = bySample(await raw.tasks(projectId));
+    expect(held.size).toBe(ROUND_SIZE);
+    expect(await raw.taskNumber(projectId)).toBe(ROUND_SIZE);
+    for (const s of round.selections) expect(s.taskId).toBe(String(held.get(s.id)!.id));
+  }
+
   const choice = (label: string) => ({ from_name: 'label', to_name: 'image', type: 'choices', value: { choices: [label] } });
   const trueLabel = (uri: string) => /label-(\d)\.png$/.exec(uri)![1]!;
 
@@ -191,7 +200,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
     it('killed after the ledger write, after the push, then re-run: exactly 100 tasks, each with its RPR prediction', async () => {
       ws = await workspace({ batchSize: 20 });
       const first = await ws.paused('after-ledger-write', ['select', '--json']);
-      await first.crash();
+      await first.kill();
       const open = ws.round(1)!;
       expect(open.round.status).toBe('open');
       expect(open.selections).toHaveLength(ROUND_SIZE);
@@ -201,7 +210,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
 
       // Resumed: pushed, then killed before the ledger learnt the task ids.
       const second = await ws.paused('after-push', ['select', '--json']);
-      await second.crash();
+      await second.kill();
       expect(await raw.taskNumber(projectId)).toBe(ROUND_SIZE);
       expect(ws.round(1)!.round.status).toBe('open');
 
@@ -307,7 +316,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
       ok(
         await runCli(
           ['select', '--json', ...config, '--pool', pool, '--cache', cachePath, '--workers', '1', '--round-size', '10', '--sink', 'label-studio', '--ls-project', title],
-          { cwd: dir },
+          { cwd: dir, env: SERVER_ENV, timeoutMs: SLOW_TEST_MS },
         ),
       ).stdout,
     ) as { round: number; selected: { id: string; uri: string; taskId: string }[] };
@@ -319,7 +328,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
 
     const ledgerPath = join(dir, '.rpr-select', 'ledger.sqlite');
     const states = () => readLedgerAt(ledgerPath, (ledger) => ledger.selections(1).map((s) => [s.id, s.state]));
-    const sync = (args: readonly string[]) => runCli(['sync', ...config, ...args], { cwd: dir });
+    const sync = (args: readonly string[]) => runCli(['sync', ...config, ...args], { cwd: dir, env: SERVER_ENV, timeoutMs: SLOW_TEST_MS });
     expect(JSON.parse(ok(await sync(['--json'])).stdout)).toEqual({
       labeled: 3,
       skipped: 0,
@@ -365,21 +374,16 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
         { method: 'POST', path: IMPORT, fault: { kind: 'delay', ms: 600_000 } },
       );
       const run = ws.start(['select', '--json'], { LABEL_STUDIO_URL: proxy.url });
-      await run.until('the fifth import', () => proxy.log.filter((e) => IMPORT.test(e.path)).length === 5);
+      await run.waitUntil('the fifth import', () => proxy.log.filter((e) => IMPORT.test(e.path)).length === 5, PROGRESS_MS);
       const projectId = await raw.projectIdByTitle(ws.title);
-      await run.until('the fifth batch in the project', async () => (await raw.taskNumber(projectId)) === 25);
-      await run.crash();
+      await run.waitUntil('the fifth batch in the project', async () => (await raw.taskNumber(projectId)) === 25, PROGRESS_MS);
+      await run.kill();
       expect(await raw.taskNumber(projectId)).toBe(25);
       expect(ws.round(1)!.round.status).toBe('open');
 
       const rerun = JSON.parse(ok(await ws.cli(['select', '--json'])).stdout) as { resumed: boolean };
       expect(rerun.resumed).toBe(true);
-      const round = ws.round(1)!;
-      expect(round.round.status).toBe('queued');
-      const held = bySample(await raw.tasks(projectId));
-      expect(held.size).toBe(ROUND_SIZE);
-      expect(await raw.taskNumber(projectId)).toBe(ROUND_SIZE);
-      for (const s of round.selections) expect(s.taskId).toBe(String(held.get(s.id)!.id));
+      await expectRoundQueuedOnce(ws, projectId);
     } finally {
       await proxy.stop();
     }
@@ -411,17 +415,17 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
       expect(readLedger(wrongProject.dir, (l) => l.rounds())).toEqual([]);
 
       const unreachable = await workspace();
-      const closedPort = await freePort();
+      const port = await closedPort();
       expectOneLineError(
-        await unreachable.cli(['select', '--quiet'], { LABEL_STUDIO_URL: `http://127.0.0.1:${closedPort}` }),
-        new RegExp(`cannot reach Label Studio at http://127\\.0\\.0\\.1:${closedPort} .*ECONNREFUSED`),
+        await unreachable.cli(['select', '--quiet'], { LABEL_STUDIO_URL: `http://127.0.0.1:${port}` }),
+        new RegExp(`cannot reach Label Studio at http://127\\.0\\.0\\.1:${port} .*ECONNREFUSED`),
       );
       expect(readLedger(unreachable.dir, (l) => l.rounds())).toEqual([]);
     }, SLOW_TEST_MS);
 
     it('an open round resumed with a wrong token stays open: nothing is marked queued', async () => {
       const ws = await workspace();
-      await (await ws.paused('after-ledger-write', ['select'])).crash();
+      await (await ws.paused('after-ledger-write', ['select'])).kill();
       expectOneLineError(await ws.cli(['select', '--quiet'], { LABEL_STUDIO_API_KEY: 'f'.repeat(40) }), /refused the API key/);
       const round = ws.round(1)!;
       expect(round.round.status).toBe('open');
@@ -443,13 +447,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
       expect(proxy.pendingRules()).toEqual([]);
       expectRefusedTokenRenewed(proxy.log, 'corrupt-auth');
       expect(JSON.parse(run.stdout)).toMatchObject({ round: 1, resumed: false });
-      const round = ws.round(1)!;
-      expect(round.round.status).toBe('queued');
-      const projectId = await raw.projectIdByTitle(ws.title);
-      const held = bySample(await raw.tasks(projectId));
-      expect(held.size).toBe(ROUND_SIZE);
-      expect(await raw.taskNumber(projectId)).toBe(ROUND_SIZE);
-      for (const s of round.selections) expect(s.taskId).toBe(String(held.get(s.id)!.id));
+      await expectRoundQueuedOnce(ws, await raw.projectIdByTitle(ws.title));
     } finally {
       await proxy.stop();
     }
@@ -469,19 +467,13 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
       proxy.add({ method: 'POST', path: IMPORT, fault: { kind: 'first-auth' } });
       const resumedAt = proxy.log.length;
       await writeFile(resumeFile, '');
-      const result = ok(await run.exited);
+      const result = ok(await run.exited(SLOW_TEST_MS));
       // The run sees its token's exp has passed and gets a new one before its first request.
       expect(proxy.log[resumedAt]).toMatchObject({ method: 'POST', path: expect.stringMatching(/^\/api\/token\/refresh/), status: 200 });
       expect(proxy.pendingRules()).toEqual([]);
       expectRefusedTokenRenewed(proxy.log, 'first-auth');
       expect(JSON.parse(result.stdout)).toMatchObject({ round: 1, resumed: false });
-      const round = ws.round(1)!;
-      expect(round.round.status).toBe('queued');
-      const projectId = await raw.projectIdByTitle(ws.title);
-      const held = bySample(await raw.tasks(projectId));
-      expect(held.size).toBe(ROUND_SIZE);
-      expect(await raw.taskNumber(projectId)).toBe(ROUND_SIZE);
-      for (const s of round.selections) expect(s.taskId).toBe(String(held.get(s.id)!.id));
+      await expectRoundQueuedOnce(ws, await raw.projectIdByTitle(ws.title));
     } finally {
       await proxy.stop();
     }
@@ -517,13 +509,12 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
   /** Runs `rpr-select serve` (environment `env` on top of the test's) for the length of `use`. */
   async function withServe(env: Readonly<Record<string, string>>, use: (backend: { url: string; modelVersion: string; k: number }) => Promise<void>): Promise<void> {
     const serveDir = await mkdtemp(join(root, 'serve-'));
-    const serve = new CliProcess(['serve', '--port', '0', '--json', '--no-cache'], { cwd: serveDir, env });
+    const serve = startCli(['serve', '--port', '0', '--json', '--no-cache'], { cwd: serveDir, env: { ...SERVER_ENV, ...env } });
     try {
-      await serve.until('the backend URL', () => serve.stdout.includes('\n'));
-      await use(JSON.parse(serve.stdout.split('\n')[0]!) as { url: string; modelVersion: string; k: number });
+      await serve.waitUntil('the backend URL', () => serve.stdout().includes('\n'), PROGRESS_MS);
+      await use(JSON.parse(serve.stdout().split('\n')[0]!) as { url: string; modelVersion: string; k: number });
     } finally {
-      serve.child.kill('SIGTERM');
-      await serve.exited;
+      await serve.stop();
     }
   }
 
@@ -624,7 +615,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
     expect(tasks.filter((t) => t.data['rpr_sample_id'] !== undefined)).toHaveLength(10);
 
     // The next round, killed after its push and run again: its ten tasks are attached once, nothing is added.
-    await (await ws.paused('after-push', ['select', '--round-size', '10'])).crash();
+    await (await ws.paused('after-push', ['select', '--round-size', '10'])).kill();
     const again = JSON.parse(ok(await ws.cli(['select', '--json', '--round-size', '10'])).stdout) as { round: number; resumed: boolean };
     expect(again).toMatchObject({ round: 2, resumed: true });
     expect(await raw.taskNumber(project.id)).toBe(30);
@@ -652,18 +643,4 @@ function readLedgerAt<T>(path: string, read: (ledger: Ledger) => T): T {
   } finally {
     ledger.close();
   }
-}
-
-function freePort(): Promise<number> {
-  return import('node:net').then(
-    ({ createServer }) =>
-      new Promise((resolvePort, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const { port } = server.address() as { port: number };
-          server.close(() => resolvePort(port));
-        });
-      }),
-  );
 }

@@ -9,11 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { RprError } from '../../src/errors/index.js';
 import { mnistPart } from '../../src/pool/mnist-digits.js';
 import { writeDigitPngs } from '../../src/pool/demo-pool.js';
 import type { PoolEntry } from '../../src/pool/types.js';
@@ -25,18 +23,13 @@ import {
   type MlBackend,
 } from '../../src/sinks/label-studio/index.js';
 import type { LabelRecord, SinkItem } from '../../src/sinks/sink.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { describeWithService, itWithService } from '../helpers/require-service.js';
+import { rprRejection } from '../helpers/rpr-rejection.js';
 import { expectRefusedTokenRenewed, FaultProxy } from './helpers/fault-proxy.js';
 import { CLASS_NAMES, expectOneTaskPerItem, itemsFor } from './helpers/items.js';
 import { RawApi } from './helpers/raw-api.js';
-
-const URL = process.env['LABEL_STUDIO_URL'] ?? '';
-const KEY = process.env['LABEL_STUDIO_API_KEY'] ?? '';
-const PAT = process.env['LABEL_STUDIO_PAT'] ?? '';
-const DOCUMENT_ROOT = process.env['LABEL_STUDIO_DOCUMENT_ROOT'] ?? '/';
-const ENABLED = URL !== '' && KEY !== '';
-const REASON = 'Label Studio did not start: LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY are not set (eval "$(scripts/label-studio.sh start)")';
-const NO_PAT = ENABLED && PAT === '' ? 'LABEL_STUDIO_PAT is not set (scripts/label-studio.sh start prints it)' : null;
+import { DOCUMENT_ROOT, ENABLED, KEY, NO_PAT, PAT, REASON, URL } from './helpers/server-env.js';
 
 const suite = describeWithService('a real Label Studio', ENABLED ? null : REASON);
 const IMPORT = /^\/api\/projects\/\d+\/import/;
@@ -80,16 +73,6 @@ suite(`Label Studio integration (${ENABLED ? URL : REASON})`, () => {
     });
     sinks.push(created);
     return created;
-  }
-
-  async function rprErrorOf(promise: Promise<unknown>): Promise<RprError> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof RprError) return error;
-      throw error;
-    }
-    throw new Error('expected an RprError');
   }
 
   it('pushes 100 MNIST PNGs as 100 tasks, and again without a duplicate; the server serves the images', async () => {
@@ -201,17 +184,17 @@ suite(`Label Studio integration (${ENABLED ? URL : REASON})`, () => {
   });
 
   it('a wrong token is RPR_SINK_AUTH, an unknown project id RPR_SINK_NOT_FOUND, a closed port RPR_SINK_UNREACHABLE', async () => {
-    const auth = await rprErrorOf(sink({ project: title(), apiKey: '0'.repeat(40) }).push(items.slice(0, 1)));
+    const auth = await rprRejection(sink({ project: title(), apiKey: '0'.repeat(40) }).push(items.slice(0, 1)));
     expect(auth.code).toBe('RPR_SINK_AUTH');
     expect(auth.message).toContain(URL);
     expect(auth.message).toContain('LABEL_STUDIO_API_KEY');
 
-    const missing = await rprErrorOf(sink({ project: 987654321 }).push(items.slice(0, 1)));
+    const missing = await rprRejection(sink({ project: 987654321 }).push(items.slice(0, 1)));
     expect(missing.code).toBe('RPR_SINK_NOT_FOUND');
     expect(missing.message).toContain('987654321');
 
-    const port = await freePort();
-    const down = await rprErrorOf(sink({ url: `http://127.0.0.1:${port}`, project: 1, retries: 1 }).push(items.slice(0, 1)));
+    const port = await closedPort();
+    const down = await rprRejection(sink({ url: `http://127.0.0.1:${port}`, project: 1, retries: 1 }).push(items.slice(0, 1)));
     expect(down.code).toBe('RPR_SINK_UNREACHABLE');
   });
 
@@ -283,14 +266,3 @@ suite(`Label Studio integration (${ENABLED ? URL : REASON})`, () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

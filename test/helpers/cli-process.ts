@@ -1,12 +1,13 @@
 /**
- * The real `rpr-select` executable (dist/src/cli/main.js, built by `npm run build`) as a child process:
- * run to completion, or started and then watched, paused and SIGKILLed. Every wait is bounded and fails
- * with a message naming the command and what it printed, never hangs.
+ * The real `rpr-select` executable (dist/src/cli/main.js, built by `npm run build`) as a child process,
+ * for the end-to-end and Label Studio tests: run to completion, or started and then watched, paused at a
+ * round point, SIGKILLed as a crash would, or stopped as a server. Every wait is bounded and fails with a
+ * message naming the command and what it printed, never hangs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readlinkSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../../src/util/package-root.js';
+import { packageRoot } from '../../src/util/package-root.js';
 
 export const CLI_MAIN = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 
@@ -23,8 +24,8 @@ export interface CliResult {
 
 export interface CliOptions {
   readonly cwd: string;
-  /** Added to a clean environment (no RPR_* or LABEL_STUDIO_* variables inherited). */
-  readonly env?: Readonly<Record<string, string>>;
+  /** Added to a clean environment (no RPR_* or LABEL_STUDIO_* variables inherited); an undefined value is left out. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface CliProcess {
@@ -33,12 +34,17 @@ export interface CliProcess {
   readonly stderr: () => string;
   /** Resolves once stderr contains `text`; rejects when the process exits first or after `timeoutMs`. */
   waitForStderr(text: string, timeoutMs?: number): Promise<void>;
-  /** Resolves once `check()` is true (polled); rejects when the process exits first or after `timeoutMs`. */
-  waitUntil(what: string, check: () => boolean, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once `check()` is true (polled; an asynchronous check is not started again before it has
+   * answered); rejects when the process exits first or after `timeoutMs`.
+   */
+  waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void>;
   /** The process's end; SIGKILLs it and rejects after `timeoutMs`. */
   exited(timeoutMs?: number): Promise<CliResult>;
   /** SIGKILL (kill -9), then its end. */
   kill(): Promise<CliResult>;
+  /** SIGTERM (a server or worker shuts down), then its end. */
+  stop(): Promise<CliResult>;
 }
 
 const running = new Set<ChildProcess>();
@@ -48,12 +54,13 @@ export function assertBuilt(): void {
   if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run \`npm run build\` before the end-to-end tests`);
 }
 
-function cleanEnv(extra: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
+function cleanEnv(extra: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('RPR_') && !key.startsWith('LABEL_STUDIO_')) env[key] = value;
   }
-  return { ...env, ...extra };
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined) env[key] = value;
+  return env;
 }
 
 export function startCli(args: readonly string[], options: CliOptions): CliProcess {
@@ -93,18 +100,35 @@ export function startCli(args: readonly string[], options: CliOptions): CliProce
   });
   const describe = () => `${name} (pid ${child.pid}) — stderr so far:\n${stderr}`;
 
-  const waitFor = (what: string, check: () => boolean, timeoutMs: number, pollMs: number | null) =>
+  const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, pollMs: number | null) =>
     new Promise<void>((resolve, reject) => {
+      let done = false;
+      let checking = false;
       const finish = (error?: Error) => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         if (poll) clearInterval(poll);
         listeners.delete(onChange);
         if (error) reject(error);
         else resolve();
       };
-      const onChange = () => {
-        if (check()) finish();
+      const settle = (ready: boolean) => {
+        if (ready) finish();
         else if (ended) finish(new Error(`${what}: the process ended first; ${describe()}`));
+      };
+      const onChange = () => {
+        if (done || checking) return;
+        const ready = check();
+        if (typeof ready === 'boolean') return settle(ready);
+        checking = true;
+        ready.then(
+          (answer) => {
+            checking = false;
+            settle(answer);
+          },
+          (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+        );
       };
       const timer = setTimeout(() => finish(new Error(`${what}: timed out after ${timeoutMs / 1000} s; ${describe()}`)), timeoutMs);
       const poll = pollMs === null ? null : setInterval(onChange, pollMs);
@@ -136,12 +160,30 @@ export function startCli(args: readonly string[], options: CliOptions): CliProce
       child.kill('SIGKILL');
       return end;
     },
+    stop: async () => {
+      child.kill('SIGTERM');
+      return end;
+    },
   };
 }
 
 /** Runs the CLI to its end (bounded by `timeoutMs`). */
 export function runCli(args: readonly string[], options: CliOptions & { readonly timeoutMs?: number }): Promise<CliResult> {
   return startCli(args, options).exited(options.timeoutMs);
+}
+
+/**
+ * Starts the CLI with RPR_TEST_PAUSE_AT=`point` (src/cli/test-pause.ts) and resolves once it has paused
+ * there. It goes on when `resumeFile` comes to exist; without one it waits until killed.
+ */
+export async function pausedAt(
+  point: string,
+  args: readonly string[],
+  options: CliOptions & { readonly resumeFile?: string; readonly timeoutMs?: number },
+): Promise<CliProcess> {
+  const run = startCli(args, { ...options, env: { ...options.env, RPR_TEST_PAUSE_AT: point, RPR_TEST_RESUME_FILE: options.resumeFile } });
+  await run.waitForStderr(`RPR_TEST_PAUSED ${point}`, options.timeoutMs);
+  return run;
 }
 
 /** SIGKILLs every child still running (for afterAll/afterEach). */
