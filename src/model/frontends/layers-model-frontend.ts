@@ -166,25 +166,14 @@ function convertLayer(b: IRBuilder, layer: LayerLike, inputs: readonly number[])
   if (IDENTITY_CLASSES.has(cls)) return b.add(layer.name, cls, { kind: 'identity' }, [one()], shape);
 
   switch (cls) {
-    case 'Conv2D': {
-      requireChannelsLast(layer, cfg);
-      const ws = w();
-      const op: Op = {
-        kind: 'conv2d',
-        kernel: requireWeight(layer, ws, 'kernel'),
-        ...(ws.has('bias') ? { bias: ws.get('bias')! } : {}),
-        strides: pair(cfg['strides'], 1),
-        dilations: pair(cfg['dilationRate'], 1),
-        padding: padding(layer, cfg),
-      };
-      return addWithActivation(b, layer, op, [one()], shape, cfg['activation']);
-    }
+    case 'Conv2D':
     case 'DepthwiseConv2D': {
       requireChannelsLast(layer, cfg);
       const ws = w();
+      const depthwise = cls === 'DepthwiseConv2D';
       const op: Op = {
-        kind: 'depthwiseConv2d',
-        kernel: requireWeight(layer, ws, 'depthwise_kernel'),
+        kind: depthwise ? 'depthwiseConv2d' : 'conv2d',
+        kernel: requireWeight(layer, ws, depthwise ? 'depthwise_kernel' : 'kernel'),
         ...(ws.has('bias') ? { bias: ws.get('bias')! } : {}),
         strides: pair(cfg['strides'], 1),
         dilations: pair(cfg['dilationRate'], 1),

@@ -2,9 +2,8 @@
  * Each IR node's weights in ONNX's layouts and its geometry, computed once per network and shared by
  * every graph emitted for it (forward, recording, frozen forward, adjoint).
  */
-import { errors } from '../../../errors/index.js';
 import type { AxisGeometry } from '../../conv-geometry.js';
-import { axisGeometry } from '../../conv-geometry.js';
+import { planeGeometry, transposedConvGeometry } from '../../conv-geometry.js';
 import type { IRNode, ModelIR } from '../../ir.js';
 import { bilinearWeights } from '../../bilinear-weights.js';
 import { permute } from '../../permute.js';
@@ -86,8 +85,7 @@ function prepare(ir: ModelIR, node: IRNode): PreparedNode {
         flipped: flipKernel(weight, [o, i, kh, kw]),
         flippedDims: [i, o, kh, kw],
         group: 1,
-        gh: axisGeometry(inShape[0]!, kh, op.strides[0], op.dilations[0], op.padding),
-        gw: axisGeometry(inShape[1]!, kw, op.strides[1], op.dilations[1], op.padding),
+        ...planeGeometry(inShape, op.kernel.shape, op.strides, op.dilations, op.padding),
         ...bias,
       };
     }
@@ -102,8 +100,7 @@ function prepare(ir: ModelIR, node: IRNode): PreparedNode {
         flipped: flipKernel(weight, [c * m, 1, kh, kw]),
         flippedDims: [c, m, kh, kw],
         group: c,
-        gh: axisGeometry(inShape[0]!, kh, op.strides[0], op.dilations[0], op.padding),
-        gw: axisGeometry(inShape[1]!, kw, op.strides[1], op.dilations[1], op.padding),
+        ...planeGeometry(inShape, op.kernel.shape, op.strides, op.dilations, op.padding),
         ...bias,
       };
     }
@@ -111,11 +108,7 @@ function prepare(ir: ModelIR, node: IRNode): PreparedNode {
       // The layer is the adjoint of a conv from its output size back to its input size; [kh, kw, out, in]
       // read as that conv's kernel [kh, kw, I, O] is, in ONNX's Conv layout, [O = in, I = out, kh, kw].
       const [kh, kw, o, i] = op.kernel.shape as [number, number, number, number];
-      const gh = axisGeometry(node.shape[0]!, kh, op.strides[0], 1, op.padding);
-      const gw = axisGeometry(node.shape[1]!, kw, op.strides[1], 1, op.padding);
-      if (gh.outSize !== inShape[0] || gw.outSize !== inShape[1]) {
-        throw errors.unsupportedLayer(node.name, node.className, 'output padding (its output size is not the standard one)');
-      }
+      const { gh, gw } = transposedConvGeometry(node, inShape, op.kernel.shape, op.strides, op.padding);
       return { weight: permute(op.kernel.data, op.kernel.shape, [3, 2, 0, 1]), weightDims: [i, o, kh, kw], group: 1, gh, gw, ...bias };
     }
     case 'dense': {
@@ -133,12 +126,11 @@ function prepare(ir: ModelIR, node: IRNode): PreparedNode {
       return { channelDims };
     case 'maxPool':
     case 'avgPool': {
-      const gh = axisGeometry(inShape[0]!, op.pool[0], op.strides[0], 1, op.padding);
-      const gw = axisGeometry(inShape[1]!, op.pool[1], op.strides[1], 1, op.padding);
+      const { gh, gw } = planeGeometry(inShape, op.pool, op.strides, [1, 1], op.padding);
       return op.kind === 'maxPool' ? { gh, gw } : { gh, gw, inverseCounts: inverseWindowCounts(gh, gw) };
     }
     case 'globalMaxPool':
-      return { gh: axisGeometry(inShape[0]!, inShape[0]!, 1, 1, 'valid'), gw: axisGeometry(inShape[1]!, inShape[1]!, 1, 1, 'valid') };
+      return planeGeometry(inShape, inShape, [1, 1], [1, 1], 'valid');
     case 'upsample': {
       if (op.interpolation === 'nearest') return {};
       const [h, w] = inShape as [number, number];

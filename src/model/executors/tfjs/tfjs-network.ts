@@ -5,7 +5,7 @@
  */
 import { errors } from '../../../errors/index.js';
 import type { AxisGeometry } from '../../conv-geometry.js';
-import { axisGeometry } from '../../conv-geometry.js';
+import { planeGeometry, transposedConvGeometry } from '../../conv-geometry.js';
 import { bilinearWeights } from '../../bilinear-weights.js';
 import type { IRNode, ModelIR, Op } from '../../ir.js';
 import { sizeOf } from '../../ir.js';
@@ -79,42 +79,22 @@ export class TfjsNetwork {
     const op = node.op;
     const weight = (w: { shape: readonly number[]; data: Float32Array }) => tf.tensor(w.data, [...w.shape]);
     switch (op.kind) {
-      case 'conv2d': {
-        const [kh, kw] = op.kernel.shape as [number, number];
-        const [h, w] = this.#inShape(node) as [number, number];
-        const kernel = weight(op.kernel);
-        return {
-          kernel,
-          flipped: flipConvKernel(kernel),
-          ...(op.bias ? { bias: weight(op.bias) } : {}),
-          gh: axisGeometry(h, kh, op.strides[0], op.dilations[0], op.padding),
-          gw: axisGeometry(w, kw, op.strides[1], op.dilations[1], op.padding),
-        };
-      }
+      case 'conv2d':
       case 'depthwiseConv2d': {
-        const [kh, kw] = op.kernel.shape as [number, number];
-        const [h, w] = this.#inShape(node) as [number, number];
         const kernel = weight(op.kernel);
         return {
           kernel,
-          flipped: flipDepthwiseKernel(kernel),
+          // The adjoint's kernel, flipped in space; each layout ([kh, kw, in, out], [kh, kw, in, multiplier]) has its own flip.
+          flipped: op.kind === 'conv2d' ? flipConvKernel(kernel) : flipDepthwiseKernel(kernel),
           ...(op.bias ? { bias: weight(op.bias) } : {}),
-          gh: axisGeometry(h, kh, op.strides[0], op.dilations[0], op.padding),
-          gw: axisGeometry(w, kw, op.strides[1], op.dilations[1], op.padding),
+          ...planeGeometry(this.#inShape(node), op.kernel.shape, op.strides, op.dilations, op.padding),
         };
       }
       case 'conv2dTranspose': {
         // The layer is the adjoint of a conv from its output size back to its input size.
-        const [kh, kw] = op.kernel.shape as [number, number];
-        const [outH, outW] = node.shape as [number, number];
-        const [inH, inW] = this.#inShape(node) as [number, number];
-        const gh = axisGeometry(outH, kh, op.strides[0], 1, op.padding);
-        const gw = axisGeometry(outW, kw, op.strides[1], 1, op.padding);
-        if (gh.outSize !== inH || gw.outSize !== inW) {
-          throw errors.unsupportedLayer(node.name, node.className, 'output padding (its output size is not the standard one)');
-        }
+        const geometry = transposedConvGeometry(node, this.#inShape(node), op.kernel.shape, op.strides, op.padding);
         const kernel = weight(op.kernel);
-        return { kernel, flipped: flipConvKernel(kernel), ...(op.bias ? { bias: weight(op.bias) } : {}), gh, gw };
+        return { kernel, flipped: flipConvKernel(kernel), ...(op.bias ? { bias: weight(op.bias) } : {}), ...geometry };
       }
       case 'dense':
         return { kernel: weight(op.kernel), ...(op.bias ? { bias: weight(op.bias) } : {}) };
@@ -125,8 +105,7 @@ export class TfjsNetwork {
       case 'maxPool':
       case 'avgPool': {
         const [h, w] = this.#inShape(node) as [number, number];
-        const gh = axisGeometry(h, op.pool[0], op.strides[0], 1, op.padding);
-        const gw = axisGeometry(w, op.pool[1], op.strides[1], 1, op.padding);
+        const { gh, gw } = planeGeometry(this.#inShape(node), op.pool, op.strides, [1, 1], op.padding);
         if (op.kind === 'maxPool') return { gh, gw };
         const ones = tf.ones([1, h, w, 1]) as T4;
         const counts = depthwiseForward(ones, tf.ones([op.pool[0], op.pool[1], 1, 1]), gh, gw);
@@ -134,8 +113,8 @@ export class TfjsNetwork {
         return { gh, gw, counts, kernel: tf.ones([op.pool[0], op.pool[1], channels, 1]) };
       }
       case 'globalMaxPool': {
-        const [h, w] = this.#inShape(node) as [number, number];
-        return { gh: axisGeometry(h, h, 1, 1, 'valid'), gw: axisGeometry(w, w, 1, 1, 'valid') };
+        const inShape = this.#inShape(node);
+        return planeGeometry(inShape, inShape, [1, 1], [1, 1], 'valid');
       }
       case 'upsample': {
         if (op.interpolation === 'nearest') return {};
