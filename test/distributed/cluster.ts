@@ -3,7 +3,7 @@
  * dir, so test files run in parallel), the built CLI spawned as coordinator and workers, and a pool of
  * real MNIST digit PNGs on disk (workers read the pool from the shared file system, as in production).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import Database from 'better-sqlite3';
 import { redisClientAvailable } from '../../src/distributed/index.js';
 import { mnistPart, writeDigitPngs } from '../../src/pool/index.js';
 import { packageRoot } from '../../src/util/package-root.js';
+import { killAllCli, runCli, startCli, type CliProcess, type CliResult as CliRun } from '../helpers/cli-process.js';
 import { describeWithService } from '../helpers/require-service.js';
 
-const CLI = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
 const REDIS_SH = join(packageRoot(), 'scripts', 'redis.sh');
 
 export interface TestRedis {
@@ -49,15 +49,14 @@ export async function digitPool(count: number): Promise<string> {
   return dir;
 }
 
-export interface CliRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { CliProcess, CliRun };
 
-/** Processes spawned and not yet ended, and directories made, so a test file leaves nothing behind. */
-const running = new Set<CliProcess>();
+/**
+ * Longest wait for one process here (a run, a worker getting ready): a test's own limit (jest's 120 s),
+ * so a slow machine fails a test by its timeout, not earlier.
+ */
+export const PROCESS_MS = 120_000;
+
 const made: string[] = [];
 
 /** A new temporary directory, removed by `cleanUp`. */
@@ -69,78 +68,33 @@ export async function tempDir(prefix: string): Promise<string> {
 
 /** SIGKILLs every process the tests spawned that is still running, and removes their directories. */
 export async function cleanUp(): Promise<void> {
-  const left = [...running];
-  for (const p of left) p.child.kill('SIGKILL');
-  await Promise.all(left.map((p) => p.done));
+  await killAllCli();
   await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
-/** A spawned rpr-select process. */
-export class CliProcess {
-  readonly child: ChildProcess;
-  readonly done: Promise<CliRun>;
-  #stdout = '';
-  #stderr = '';
-  readonly #watchers = new Set<() => void>();
-
-  constructor(args: readonly string[], cwd: string) {
-    this.child = spawn(process.execPath, [CLI, ...args], { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => (this.#stdout += chunk.toString()));
-    this.child.stderr!.on('data', (chunk: Buffer) => {
-      this.#stderr += chunk.toString();
-      for (const watch of this.#watchers) watch();
-    });
-    running.add(this);
-    this.done = new Promise((resolve) => {
-      this.child.on('close', (code, signal) => {
-        running.delete(this);
-        for (const watch of this.#watchers) watch();
-        resolve({ code, signal, stdout: this.#stdout, stderr: this.#stderr });
-      });
-    });
-  }
-
-  get stderr(): string {
-    return this.#stderr;
-  }
-
-  /** Resolves with the first match of `pattern` on stderr; rejects if the process ends first. */
-  waitFor(pattern: RegExp): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const match = pattern.exec(this.#stderr);
-        if (match !== null) {
-          this.#watchers.delete(check);
-          resolve(match);
-        } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          this.#watchers.delete(check);
-          reject(new Error(`process ended before printing ${pattern}; stderr:\n${this.#stderr}`));
-        }
-      };
-      this.#watchers.add(check);
-      check();
-    });
-  }
-
-  /** SIGTERM (a worker finishes its shard and exits), then waits. */
-  async stop(): Promise<CliRun> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    return this.done;
-  }
+/** Starts the CLI in `cwd`. */
+export function start(args: readonly string[], cwd: string): CliProcess {
+  return startCli(args, { cwd });
 }
 
 /** Runs the CLI to the end. */
 export function cli(args: readonly string[], cwd: string): Promise<CliRun> {
-  return new CliProcess(args, cwd).done;
+  return runCli(args, { cwd, timeoutMs: PROCESS_MS });
+}
+
+/** The first match of `pattern` on the process's stderr, once there is one; rejects if the process ends first. */
+export async function stderrMatch(run: CliProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  await run.waitUntil(`${pattern} on stderr`, () => pattern.test(run.stderr()), PROCESS_MS);
+  return pattern.exec(run.stderr())!;
 }
 
 /** `count` worker processes on `redis`, each in its own working directory (its own score cache), ready. */
 export async function startWorkers(count: number, redis: string, queue: string, extra: readonly string[] = []): Promise<CliProcess[]> {
   const workers = await Promise.all(
-    Array.from({ length: count }, async () => new CliProcess(['worker', '--redis', redis, '--redis-queue', queue, '--workers', '1', ...extra], await tempDir('rpr-worker-'))),
+    Array.from({ length: count }, async () => start(['worker', '--redis', redis, '--redis-queue', queue, '--workers', '1', ...extra], await tempDir('rpr-worker-'))),
   );
   try {
-    await Promise.all(workers.map((w) => w.waitFor(/ready: queue/)));
+    await Promise.all(workers.map((w) => stderrMatch(w, /ready: queue/)));
   } catch (error) {
     await Promise.all(workers.map((w) => w.stop()));
     throw error;

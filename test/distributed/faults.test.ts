@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundledModelPath } from '../../src/util/package-root.js';
-import { cleanUp, cli, CliProcess, describeWithRedis, digitPool, ledgerRows, selection, startTestRedis, startWorkers, tempDir, type CliRun } from './cluster.js';
+import { cleanUp, cli, describeWithRedis, PROCESS_MS, start, stderrMatch, digitPool, ledgerRows, selection, startTestRedis, startWorkers, tempDir, type CliRun } from './cluster.js';
 import { closedPort } from '../helpers/closed-port.js';
 
 const POOL = 90;
@@ -82,27 +82,26 @@ describeWithRedis(redis)('faults in a distributed round', () => {
     const [victim, survivor] = await startWorkers(2, redis.url, queue, ['--lock-seconds', '2']);
     try {
       const cwd = await tempDir('rpr-coordinator-');
-      const coordinator = new CliProcess(
+      const coordinator = start(
         ['select', '--pool', pool, ...ROUND, '--distributed', redis.url, '--redis-queue', queue, '--shard-size', String(POOL / SHARDS), '--json'],
         cwd,
       );
       const [, shard] = await Promise.race([
-        victim!.waitFor(/shard (\d+): scoring/),
-        coordinator.done.then((run) => Promise.reject(new Error(`the round ended before the victim took a shard: ${run.stderr}`))),
+        stderrMatch(victim!, /shard (\d+): scoring/),
+        coordinator.exited(PROCESS_MS).then((run) => Promise.reject(new Error(`the round ended before the victim took a shard: ${run.stderr}`))),
       ]);
-      victim!.child.kill('SIGKILL');
-      const killed = await victim!.done;
+      const killed = await victim!.kill();
       expect(killed.signal).toBe('SIGKILL');
       // Killed mid-shard: it never reported that shard finished.
       expect(killed.stderr).not.toMatch(new RegExp(`shard ${shard}: \\d+ images`));
 
-      const remote = json(await coordinator.done);
+      const remote = json(await coordinator.exited(PROCESS_MS));
       expect(selection(remote)).toEqual(selection(local));
       expect(remote.counts).toEqual(local.counts);
       expect(remote.counts.seen).toBe(POOL);
       expect(remote.distributed.images).toBe(POOL);
       expect(remote.distributed.workers.reduce((sum, w) => sum + w.shards, 0)).toBe(SHARDS);
-      expect(survivor!.stderr).toMatch(new RegExp(`shard ${shard}: \\d+ images`));
+      expect(survivor!.stderr()).toMatch(new RegExp(`shard ${shard}: \\d+ images`));
 
       const rows = ledgerRows(join(cwd, LEDGER));
       const selected = (rows.selections as { id: string }[]).map((s) => s.id);
@@ -120,17 +119,16 @@ describeWithRedis(redis)('faults in a distributed round', () => {
     const cwd = await tempDir('rpr-coordinator-');
     const args = ['select', '--pool', pool, ...ROUND, '--distributed', redis.url, '--redis-queue', queue, '--shard-size', String(POOL / SHARDS), '--json'];
     // No worker yet: the coordinator enqueues every shard, then waits.
-    const first = new CliProcess(args, cwd);
-    await first.waitFor(new RegExp(`${SHARDS} shards on queue '${queue}'`));
-    first.child.kill('SIGKILL');
-    expect((await first.done).signal).toBe('SIGKILL');
+    const first = start(args, cwd);
+    await stderrMatch(first, new RegExp(`${SHARDS} shards on queue '${queue}'`));
+    expect((await first.kill()).signal).toBe('SIGKILL');
 
     const workers = await startWorkers(2, redis.url, queue);
     try {
       // The workers score the orphaned jobs with no coordinator listening.
-      const finished = () => workers.reduce((n, w) => n + (w.stderr.match(/shard \d+: \d+ images/g)?.length ?? 0), 0);
+      const finished = () => workers.reduce((n, w) => n + (w.stderr().match(/shard \d+: \d+ images/g)?.length ?? 0), 0);
       while (finished() < SHARDS) await new Promise((resolve) => setTimeout(resolve, 100));
-      const scoring = () => workers.map((w) => w.stderr.match(/: scoring/g)?.length ?? 0);
+      const scoring = () => workers.map((w) => w.stderr().match(/: scoring/g)?.length ?? 0);
       const before = scoring();
 
       const second = await cli(args, cwd);
@@ -167,7 +165,7 @@ describeWithRedis(redis)('faults in a distributed round', () => {
         new RegExp(`^rpr-select: error: shard \\d \\(job \\S+\\) failed: worker \\S+ has the model ${model} \\(digest [0-9a-f]{12}\\), but round \\S+ scores with ${bundledModelPath()} \\(digest [0-9a-f]{12}\\); start the worker with --model`),
       );
       expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(worker!.stderr).toMatch(/refused shard \d/);
+      expect(worker!.stderr()).toMatch(/refused shard \d/);
       expect(ledgerRows(ledger)).toEqual(before);
     } finally {
       await worker!.stop();

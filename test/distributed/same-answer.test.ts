@@ -62,7 +62,7 @@ describeWithRedis(redis)('a distributed round selects what a local round selects
         // Every shard was scored by one of these workers, once.
         expect(d.workers.reduce((sum, w) => sum + w.shards, 0)).toBe(d.shards);
         expect(d.workers.reduce((sum, w) => sum + w.images, 0)).toBe(POOL);
-        const pids = workers.map((w) => String(w.child.pid));
+        const pids = workers.map((w) => String(w.pid));
         for (const w of d.workers) {
           expect(pids).toContain(w.worker.split(':').at(-1));
           expect(w.imagesPerSecond).toBeGreaterThan(0);
