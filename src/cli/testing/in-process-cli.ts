@@ -1,7 +1,7 @@
 /**
  * TEST ONLY. The whole CLI run in this process with its output captured, for tests of commands and flags
  * that need no child process (no build, a scorer test double possible). The end-to-end tests run the
- * built executable instead (test/e2e/helpers/cli-process.ts).
+ * built executable instead (test/helpers/cli-process.ts).
  */
 import type { OpenScoring } from '../../rounds/index.js';
 import type { CliContext } from '../cli-context.js';
