@@ -1,16 +1,18 @@
 /**
  * The scoring stage as one object: model, preprocessing, reference basis or centre, cache. `scorer(source)`
- * streams a pool and yields one ScoreEvent per image in pool order; cached images cost no network pass.
+ * streams a pool and yields one ScoreEvent per image in pool order; cached images are neither decoded
+ * nor run through the network.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import type { CacheScope, CacheStore } from '../cache/index.js';
+import type { CacheScope, CachedScore, CacheStore } from '../cache/index.js';
 import { openCacheStore } from '../cache/index.js';
 import { RprError } from '../errors/index.js';
 import type { EngineChoice, LoadedModel } from '../model/load-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
-import { defaultPreprocessing, preprocessingDigest, streamSamples } from '../pool/index.js';
+import { createImageDecoder, defaultPreprocessing, preprocessingDigest, streamSamples } from '../pool/index.js';
+import type { ImageDecoder } from '../pool/index.js';
 import type { PoolSource, Preprocessing, Sample } from '../pool/types.js';
 import type { PerSampleOptions } from './per-sample.js';
 import { scorePerSample } from './per-sample.js';
@@ -19,6 +21,8 @@ import type { ReferenceBasis } from './reference-basis.js';
 import type { PreparedReference, ReferenceSetReport } from './reference-set.js';
 import { prepareReference } from './reference-set.js';
 import { rightProjectionRatios } from './ratios.js';
+import { orderedBatches } from '../util/ordered-batches.js';
+import type { Ordered } from '../util/ordered-batches.js';
 import { ScoringWorkerPool } from './worker-pool.js';
 import type { SvdMethod } from './svd-of-image.js';
 import type { ScoreEvent, ScoreProgress, ScoreResult, Scorer } from './types.js';
@@ -32,13 +36,16 @@ export interface CreateScorerOptions {
   readonly mode?: ScoringMode;
   /** Ranks k of RPR_k. @defaultValue [1, 5, 10] */
   readonly ks?: readonly number[];
-  /** @defaultValue 'auto' */
+  /**
+   * The SVD algorithm: of each A[x] in per-sample mode; of the stacked operator for the reference basis
+   * in reference mode (ReferenceBasisOptions.method). @defaultValue 'auto'
+   */
   readonly svd?: SvdMethod;
   /** Directory or manifest of reference images: the basis in reference mode, the centre with `center`. */
   readonly referenceDir?: string;
   /**
    * Most reference images the basis stacks: the first ones in source order; a larger set is cut, with a
-   * warning. @defaultValue the most the dense stacked SVD holds for this model (maxReferenceImages)
+   * warning. @defaultValue the most held in memory for this model (maxReferenceImages: 1 GiB of pixels)
    */
   readonly referenceLimit?: number;
   /** SQLite cache file; no cache when absent. */
@@ -84,6 +91,8 @@ export interface CreateScorerOptions {
 export interface ScorerStats {
   /** Images pushed through the network (forward and adjoint rows), since the scorer was created. */
   readonly networkPasses: number;
+  /** Images whose bytes were decoded, since the scorer was created: a cache hit is not. */
+  readonly imagesDecoded: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;
 }
@@ -187,6 +196,12 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
         center: options.center ?? false,
         cache,
         ...(referenceLimit !== undefined ? { limit: referenceLimit } : {}),
+        basisOptions: {
+          method: options.svd ?? 'auto',
+          ...(options.oversampling !== undefined ? { oversampling: options.oversampling } : {}),
+          ...(options.powerIterations !== undefined ? { powerIterations: options.powerIterations } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        },
       });
     }
   } catch (error) {
@@ -253,20 +268,18 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
     return pool ? pool.score(batch) : scorePerSample(executor, batch, threadOptions);
   };
 
-  const scoreWithCache = async (batch: readonly Sample[]): Promise<ScoreResult[]> => {
-    if (!cache) return computeBatch(batch);
-    const hits = cache.getMany(
-      scope,
-      batch.map((s) => s.id),
-    );
-    const misses = batch.filter((s) => !hits.has(s.id));
-    const fresh = misses.length > 0 ? await computeBatch(misses) : [];
-    if (fresh.length > 0) cache.putMany(scope, fresh);
-    const byId = new Map(fresh.map((r) => [r.id, r]));
-    return batch.map((s) => {
-      const hit = hits.get(s.id);
-      return hit ? { ...hit, id: s.id, uri: s.uri } : byId.get(s.id)!;
-    });
+  /** Misses only: hits never reach here (the stream answers them from the cache before decoding). */
+  const scoreFresh = async (batch: readonly Sample[]): Promise<ScoreEvent[]> => {
+    const fresh = await computeBatch(batch);
+    if (cache && fresh.length > 0) cache.putMany(scope, fresh);
+    return fresh.map((result) => ({ kind: 'score', result }));
+  };
+
+  const decodeBytes = createImageDecoder(preprocessing);
+  let imagesDecoded = 0;
+  const decoder: ImageDecoder = (bytes) => {
+    imagesDecoded++;
+    return decodeBytes(bytes);
   };
 
   const scorer: Scorer = (source: PoolSource, run = {}) => ({
@@ -279,47 +292,29 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
         const progress: ScoreProgress = { done, skipped, total: null, imagesPerSecond: done / seconds };
         run.onProgress?.(progress);
       };
-      // Up to two batches per worker in flight; results are yielded in pool order.
-      const maxInFlight = pool ? pool.size * 2 : 1;
-      const inFlight: Promise<ScoreResult[]>[] = [];
-      let pending: Sample[] = [];
-      const emit = async function* (results: ScoreResult[]): AsyncGenerator<ScoreEvent> {
-        for (const result of results) yield { kind: 'score', result };
-        done += results.length;
-        report();
-      };
-      const launch = () => {
-        if (pending.length > 0) inFlight.push(scoreWithCache(pending));
-        pending = [];
-      };
-      const drain = async function* (keep: number): AsyncGenerator<ScoreEvent> {
-        while (inFlight.length > keep) yield* emit(await inFlight.shift()!);
-      };
-      const stream = streamSamples(source, preprocessing, {
+      // The cache is asked right after hashing, 256 ids at a time: a hit is never decoded.
+      const stream = streamSamples<CachedScore>(source, preprocessing, {
+        decoder,
+        ...(cache ? { lookup: (ids: readonly string[]) => cache.getMany(scope, ids) } : {}),
         ...(options.decodeConcurrency ? { concurrency: options.decodeConcurrency } : {}),
         ...(run.signal ? { signal: run.signal } : {}),
       });
-      try {
+      async function* items(): AsyncGenerator<Ordered<Sample, ScoreEvent>> {
         for await (const event of stream) {
-          if (event.kind === 'skipped') {
-            launch();
-            yield* drain(0);
-            skipped++;
-            yield { kind: 'skipped', skipped: event.skipped };
-            continue;
-          }
-          pending.push(event.sample);
-          if (pending.length >= batchSize) {
-            launch();
-            yield* drain(maxInFlight - 1);
-          }
+          if (event.kind === 'sample') yield { work: event.sample };
+          else if (event.kind === 'known') yield { ready: { kind: 'score', result: { ...event.value, id: event.id, uri: event.uri } } };
+          else yield { ready: event };
         }
-        launch();
-        yield* drain(0);
-      } finally {
-        // Settle abandoned batches so no rejection goes unhandled when the consumer stops early.
-        await Promise.allSettled(inFlight);
       }
+      // Up to two batches per worker in flight; events are yielded in pool order.
+      const maxInFlight = pool ? pool.size * 2 : 1;
+      for await (const event of orderedBatches(items(), scoreFresh, { batchSize, maxInFlight })) {
+        if (event.kind === 'score') done++;
+        else skipped++;
+        yield event;
+        if ((done + skipped) % batchSize === 0) report();
+      }
+      report();
     },
   });
 
@@ -336,7 +331,12 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
     warnings: prepared?.warnings ?? [],
     stats() {
       const c = cache?.stats();
-      return { networkPasses: executor.passes + (pool?.passes ?? 0), cacheHits: c?.hits ?? 0, cacheMisses: c?.misses ?? 0 };
+      return {
+        networkPasses: executor.passes + (pool?.passes ?? 0),
+        imagesDecoded,
+        cacheHits: c?.hits ?? 0,
+        cacheMisses: c?.misses ?? 0,
+      };
     },
     async close() {
       await pool?.close();

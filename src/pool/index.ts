@@ -17,7 +17,7 @@ export { encodeSamplePng } from './sample-png.js';
 export { collectSamples } from './collect-samples.js';
 export type { CollectedSamples } from './collect-samples.js';
 export { streamSamples } from './stream-samples.js';
-export type { SampleCounts, SampleEvent, SampleStream, StreamSamplesOptions } from './stream-samples.js';
+export type { KnownEntry, SampleCounts, SampleEvent, SampleStream, StreamSamplesOptions } from './stream-samples.js';
 export { digitPngPath, encodeDigitPng, ensureDemoPool, writeDigitPngs } from './demo-pool.js';
 export type { DemoPoolOptions, WriteDigitPngsOptions } from './demo-pool.js';
 export { mapOrdered } from './map-ordered.js';

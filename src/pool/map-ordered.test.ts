@@ -99,6 +99,31 @@ describe('mapOrdered', () => {
     await expect(run()).rejects.toBe(reason);
   });
 
+  it('known items skip fn and take their place without waiting for a slot', async () => {
+    const { items } = countingSource(12);
+    const called: number[] = [];
+    let running = 0;
+    let most = 0;
+    const out = await collect(
+      mapOrdered(
+        items,
+        async (i) => {
+          called.push(i);
+          running++;
+          most = Math.max(most, running);
+          await sleep(5);
+          running--;
+          return `computed ${i}`;
+        },
+        { concurrency: 1 },
+        (i) => (i % 3 === 0 ? undefined : `known ${i}`),
+      ),
+    );
+    expect(out).toEqual(Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? `computed ${i}` : `known ${i}`)));
+    expect(called).toEqual([0, 3, 6, 9]);
+    expect(most).toBe(1);
+  });
+
   it('rejects a concurrency that is not a positive integer, naming the option', async () => {
     const { items } = countingSource(1);
     await expect(collect(mapOrdered(items, async (i) => i, { concurrency: 0 }))).rejects.toMatchObject({

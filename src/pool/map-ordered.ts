@@ -19,6 +19,12 @@ export interface MapOrderedOptions {
 }
 
 /**
+ * An item's result when it is known without calling `fn` (an entry already resolved), else undefined:
+ * such an item takes its place in the output without waiting for a concurrency slot.
+ */
+export type KnownResult<T, R> = (item: T) => R | undefined;
+
+/**
  * Maps an async stream with bounded concurrency, yielding results in input order. A rejection is
  * thrown when its item's turn comes, so a failure is never reported out of order.
  */
@@ -26,6 +32,7 @@ export async function* mapOrdered<T, R>(
   items: AsyncIterable<T>,
   fn: (item: T) => Promise<R>,
   options: MapOrderedOptions = {},
+  known?: KnownResult<T, R>,
 ): AsyncGenerator<R, void, undefined> {
   const concurrency = options.concurrency ?? availableParallelism();
   const maxInFlight = options.maxInFlight ?? 2 * concurrency;
@@ -45,7 +52,8 @@ export async function* mapOrdered<T, R>(
           break;
         }
         const item = next.value;
-        const result = queue.add(() => fn(item));
+        const ready = known?.(item);
+        const result = ready === undefined ? queue.add(() => fn(item)) : Promise.resolve(ready);
         // Observed when its turn comes; this only keeps a waiting rejection from counting as unhandled.
         result.catch(() => undefined);
         window.push(result);

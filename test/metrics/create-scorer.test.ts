@@ -1,10 +1,11 @@
 /**
  * The scoring stage end to end on real digit PNGs: pool order, corrupt and zero images reported, a warm
- * cache re-run that makes zero network passes and returns identical results (per-sample, and reference
- * mode with its basis cached), a reference set cut to size with a warning, and worker threads that
- * return exactly what one thread returns.
+ * cache re-run that decodes no cached image, makes zero network passes and returns identical results
+ * (per-sample, and reference mode with its basis cached), a partly warm run that scores only its
+ * misses, a reference set cut to size with a warning, and worker threads that return exactly what one
+ * thread returns.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -12,7 +13,7 @@ import { createScorer } from '../../src/metrics/index.js';
 import type { ScoreEvent } from '../../src/metrics/index.js';
 import { initBackend, tfl } from '../../src/model/tf-runtime.js';
 import { saveLayersModelToDir } from '../../src/model/tfjs-file-io.js';
-import { createDirectorySource, mnistPart, writeDigitPngs } from '../../src/pool/index.js';
+import { createDirectorySource, createPoolSource, mnistPart, writeDigitPngs } from '../../src/pool/index.js';
 import { seedWeights } from '../fixtures/architectures.js';
 
 let dir: string;
@@ -47,6 +48,7 @@ describe('createScorer', () => {
     const first = await createScorer({ modelPath: modelDir, ks: [1, 5, 10], cachePath, backend: 'wasm' });
     const cold = await collect(first.scorer(await createDirectorySource(poolDir)));
     expect(first.stats().networkPasses).toBeGreaterThan(0);
+    expect(first.stats().imagesDecoded).toBe(152);
     await first.close();
 
     const scored = cold.filter((e) => e.kind === 'score');
@@ -64,8 +66,48 @@ describe('createScorer', () => {
     const warm = await collect(second.scorer(await createDirectorySource(poolDir)));
     expect(second.stats().networkPasses).toBe(0);
     expect(second.stats().cacheHits).toBe(151);
+    // The corrupt file has no score to find: it is the one image decoded again, and skipped again.
+    expect(second.stats().imagesDecoded).toBe(1);
     expect(warm).toEqual(cold);
     await second.close();
+  });
+
+  it('a warm re-run decodes no image and returns exactly the cold run', async () => {
+    const cleanDir = join(dir, 'clean-pool');
+    await writeDigitPngs(cleanDir, mnistPart('pool').slice(200, 240));
+    const cachePath = join(dir, 'cache-clean.sqlite');
+    const first = await createScorer({ modelPath: modelDir, ks: [1, 5, 10], cachePath, backend: 'wasm' });
+    const cold = await collect(first.scorer(await createDirectorySource(cleanDir)));
+    expect(first.stats().imagesDecoded).toBe(40);
+    await first.close();
+    const second = await createScorer({ modelPath: modelDir, ks: [1, 5, 10], cachePath, backend: 'wasm' });
+    const warm = await collect(second.scorer(await createDirectorySource(cleanDir)));
+    expect(second.stats()).toMatchObject({ imagesDecoded: 0, networkPasses: 0, cacheHits: 40, cacheMisses: 0 });
+    await second.close();
+    expect(cold.length).toBe(40);
+    expect(warm).toEqual(cold);
+  });
+
+  it('a partly warm run decodes and scores only the misses, in pool order, giving what a cold run gives (2 workers, small batches)', async () => {
+    const paths = (await readdir(poolDir, { recursive: true })).filter((p) => p.endsWith('.png')).map((p) => join(poolDir, p)).sort();
+    expect(paths.length).toBe(152);
+    const manifest = join(dir, 'every-third.txt');
+    await writeFile(manifest, paths.filter((_, i) => i % 3 === 0).join('\n') + '\n');
+    const cachePath = join(dir, 'cache-partial.sqlite');
+    const options = { modelPath: modelDir, ks: [1, 5, 10], backend: 'wasm' as const, workers: 2, batchMemoryMB: 4 };
+    const warming = await createScorer({ ...options, cachePath });
+    const cached = (await collect(warming.scorer(await createPoolSource(manifest)))).filter((e) => e.kind === 'score').length;
+    await warming.close();
+    expect(cached).toBeGreaterThan(40);
+
+    const plain = await createScorer(options);
+    const cold = await collect(plain.scorer(await createDirectorySource(poolDir)));
+    await plain.close();
+    const partial = await createScorer({ ...options, cachePath });
+    const mixed = await collect(partial.scorer(await createDirectorySource(poolDir)));
+    expect(partial.stats()).toMatchObject({ cacheHits: cached, imagesDecoded: 152 - cached });
+    await partial.close();
+    expect(mixed).toEqual(cold);
   });
 
   it('two worker threads return exactly what one thread returns', async () => {
@@ -121,6 +163,41 @@ describe('createScorer', () => {
     expect(third.stats().networkPasses).toBeGreaterThan(0);
     expect(third.referenceSet).toMatchObject({ images: 13, basisFromCache: false });
     await third.close();
+  });
+
+  it('reference mode follows svd: lanczos reports its convergence, scores within 1e-3 of the exact basis, and each method caches its own basis', async () => {
+    const refDir = join(dir, 'refs-methods');
+    await writeDigitPngs(refDir, mnistPart('train').slice(60, 100));
+    const cachePath = join(dir, 'reference-methods.sqlite');
+    const open = (svd: 'exact' | 'lanczos' | 'randomized', extra: { powerIterations?: number } = {}) =>
+      createScorer({ modelPath: modelDir, mode: 'reference', referenceDir: refDir, ks: [1, 10], cachePath, backend: 'wasm', svd, ...extra });
+    const exact = await open('exact');
+    expect(exact.referenceSet).toMatchObject({ method: 'exact', convergence: null, basisFromCache: false });
+    const exactScores = await collect(exact.scorer(await createDirectorySource(poolDir)));
+    await exact.close();
+
+    const lanczos = await open('lanczos');
+    expect(lanczos.referenceSet).toMatchObject({ method: 'lanczos', basisFromCache: false, convergence: { converged: true, tol: 1e-5 } });
+    expect(lanczos.referenceSet?.convergence?.passes).toBeGreaterThan(1);
+    expect(lanczos.warnings).toEqual([]);
+    const lanczosScores = await collect(lanczos.scorer(await createDirectorySource(poolDir)));
+    await lanczos.close();
+    lanczosScores.forEach((e, i) => {
+      const x = exactScores[i]!;
+      if (e.kind !== 'score' || x.kind !== 'score' || e.result.rpr === null) return;
+      for (const k of ['1', '10']) expect(Math.abs(e.result.rpr[k]! - x.result.rpr![k]!)).toBeLessThan(1e-3);
+    });
+
+    const again = await open('lanczos');
+    expect(again.referenceSet).toMatchObject({ method: 'lanczos', basisFromCache: true, convergence: lanczos.referenceSet?.convergence });
+    expect(again.stats().networkPasses).toBe(0);
+    await again.close();
+
+    // Subspace iteration with no power iteration does not converge on these flat spectra: a warning says so.
+    const rough = await open('randomized', { powerIterations: 0 });
+    expect(rough.referenceSet).toMatchObject({ method: 'randomized', convergence: { converged: false, passes: 1 } });
+    expect(rough.warnings).toEqual([expect.stringMatching(/^the reference basis \(randomized, 1 passes over 40 images\) did not converge: .*set scoring\.svd \(--svd\) to lanczos or auto/)]);
+    await rough.close();
   });
 
   it('a reference set larger than the limit is cut to its first images in source order, with a warning', async () => {
