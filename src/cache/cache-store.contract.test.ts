@@ -31,7 +31,13 @@ function score(seed: number): CachedScore {
   };
 }
 
-const basisKey: BasisKey = { modelDigest: 'a'.repeat(64), preprocessingDigest: 'b'.repeat(64), referenceDigest: 'd'.repeat(64), k: 10 };
+const basisKey: BasisKey = {
+  modelDigest: 'a'.repeat(64),
+  preprocessingDigest: 'b'.repeat(64),
+  referenceDigest: 'd'.repeat(64),
+  k: 10,
+  settings: '{"method":"exact"}',
+};
 
 function basis(seed: number, rank = 3, n = 5): CachedBasis {
   return {
@@ -39,6 +45,8 @@ function basis(seed: number, rank = 3, n = 5): CachedBasis {
     rank,
     sigma: Float64Array.from({ length: rank }, (_, i) => 10 / (i + 1) + seed),
     images: 4 + seed,
+    method: 'lanczos',
+    convergence: { residuals: Array.from({ length: rank }, (_, i) => 1e-6 / (i + seed)), tol: 1e-5, converged: true, passes: 7 + seed },
   };
 }
 
@@ -151,10 +159,14 @@ describe.each(implementations)('CacheStore contract: %s', (_name, open) => {
 
   it('gives back a reference basis to the bit, misses when any key part changes, and keeps scores apart', () => {
     expect(store.getBasis(basisKey)).toBeUndefined();
-    const exact: CachedBasis = { v: Float64Array.from([...TRICKY, 0]), rank: 2, sigma: Float64Array.from([3, 5e-324]), images: 7 };
+    const exact: CachedBasis = { v: Float64Array.from([...TRICKY, 0]), rank: 2, sigma: Float64Array.from([3, 5e-324]), images: 7, method: 'exact', convergence: null };
     store.putBasis(basisKey, exact);
     expect(store.getBasis(basisKey)).toEqual(exact);
-    for (const part of ['modelDigest', 'preprocessingDigest', 'referenceDigest'] as const) {
+    const iterative: CachedBasis = { ...basis(3, 2, 4), convergence: { residuals: [1 / 3, 2 ** -1074], tol: 1e-5, converged: false, passes: 40 } };
+    store.putBasis({ ...basisKey, settings: '{"method":"lanczos","seed":1}' }, iterative);
+    expect(store.getBasis({ ...basisKey, settings: '{"method":"lanczos","seed":1}' })).toEqual(iterative);
+    expect(store.getBasis(basisKey)).toEqual(exact);
+    for (const part of ['modelDigest', 'preprocessingDigest', 'referenceDigest', 'settings'] as const) {
       expect(store.getBasis({ ...basisKey, [part]: `${basisKey[part]}-changed` })).toBeUndefined();
     }
     expect(store.getBasis({ ...basisKey, k: 11 })).toBeUndefined();
@@ -180,6 +192,8 @@ describe.each(implementations)('CacheStore contract: %s', (_name, open) => {
       ['rank', { ...basis(1), rank: 1.5 }],
       ['v', { ...basis(1), v: new Float64Array(7) }],
       ['images', { ...basis(1), images: -1 }],
+      ['method', { ...basis(1), method: 'dense' as CachedBasis['method'] }],
+      ['convergence', { ...basis(1), convergence: { residuals: [1e-6], tol: 1e-5, converged: true, passes: 1.5 } }],
     ];
     for (const [field, value] of bad) {
       expect(() => store.putBasis(basisKey, value)).toThrow(expect.objectContaining({ code: 'RPR_CACHE', message: expect.stringContaining(field) }));

@@ -39,10 +39,15 @@ export interface BasisKey {
   readonly referenceDigest: string;
   /** The rank asked for (the largest k). */
   readonly k: number;
+  /**
+   * The resolved method and the settings that change its result (ReferenceBasisPlan.settings, canonical
+   * JSON): an exact basis and a Lanczos one, or two seeds, are different bases.
+   */
+  readonly settings: string;
 }
 
 /** A reference basis as stored: all of it but its digest (a function of `v`). */
-export type CachedBasis = Pick<ReferenceBasis, 'v' | 'rank' | 'sigma' | 'images'>;
+export type CachedBasis = Pick<ReferenceBasis, 'v' | 'rank' | 'sigma' | 'images' | 'method' | 'convergence'>;
 
 export interface CacheStats {
   /** Lookups that found a score (each id of a `getMany` counts once). */

@@ -74,5 +74,5 @@ function entryKey(scope: CacheScope, sampleId: string): string {
 }
 
 function basisKey(key: BasisKey): string {
-  return JSON.stringify([key.modelDigest, key.preprocessingDigest, key.referenceDigest, key.k]);
+  return JSON.stringify([key.modelDigest, key.preprocessingDigest, key.referenceDigest, key.k, key.settings]);
 }

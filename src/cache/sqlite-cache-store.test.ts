@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CacheScope, CachedScore } from './cache-store.js';
+import type { CacheScope, CachedBasis, CachedScore } from './cache-store.js';
 import { MemoryCacheStore } from './memory-cache-store.js';
 import { openCacheStore } from './open-cache-store.js';
 import { SqliteCacheStore } from './sqlite-cache-store.js';
@@ -39,8 +39,15 @@ describe('SqliteCacheStore', () => {
     const first = new SqliteCacheStore(path);
     first.put(key, score(3));
     first.putMany(scope, [{ id: 'batch', ...score(4) }]);
-    const basis = { v: Float64Array.from([0.5, -0, Number.NaN, 1 / 3]), rank: 2, sigma: Float64Array.from([2, 1]), images: 3 };
-    const basisKey = { modelDigest: 'm', preprocessingDigest: 'p', referenceDigest: 'r', k: 2 };
+    const basis: CachedBasis = {
+      v: Float64Array.from([0.5, -0, Number.NaN, 1 / 3]),
+      rank: 2,
+      sigma: Float64Array.from([2, 1]),
+      images: 3,
+      method: 'lanczos',
+      convergence: { residuals: [1 / 3, 2e-7], tol: 1e-5, converged: false, passes: 40 },
+    };
+    const basisKey = { modelDigest: 'm', preprocessingDigest: 'p', referenceDigest: 'r', k: 2, settings: '{"method":"lanczos"}' };
     first.putBasis(basisKey, basis);
     first.close();
     const second = new SqliteCacheStore(path);
@@ -57,7 +64,7 @@ describe('SqliteCacheStore', () => {
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
-      expect(tables.map((t) => t.name)).toEqual(['bases_v1', 'scopes_v1', 'scores_v1']);
+      expect(tables.map((t) => t.name)).toEqual(['bases_v2', 'scopes_v1', 'scores_v1']);
     } finally {
       db.close();
     }

@@ -23,7 +23,7 @@ export const CONFIG_FLAGS = {
   workers: { path: ['model', 'workers'], kind: 'workers', describe: "Scoring worker threads, or 'auto' for one per core (model.workers; default auto)" },
   mode: { path: ['scoring', 'mode'], kind: 'string', describe: 'per-sample (the SVD of A[x] at every image; the default) or reference (one basis from --reference, no network pass per image) (scoring.mode)' },
   k: { path: ['scoring', 'ks'], kind: 'list', describe: 'Ranks k of RPR_k, comma-separated: --k 1,5,10 (scoring.ks; default 1,5,10)' },
-  svd: { path: ['scoring', 'svd'], kind: 'string', describe: 'exact, randomized, lanczos or auto (the default: exact up to 256 outputs, randomized above) (scoring.svd)' },
+  svd: { path: ['scoring', 'svd'], kind: 'string', describe: 'exact, randomized, lanczos or auto (the default: per image, exact up to 256 outputs, randomized above; the reference basis, exact while it fits 256 MiB, lanczos above) (scoring.svd)' },
   reference: { path: ['scoring', 'referenceDir'], kind: 'string', describe: 'Reference images (e.g. the labeled set): the basis of --mode reference, the mean of --center (scoring.referenceDir)' },
   center: { path: ['scoring', 'center'], kind: 'boolean', describe: 'Mean-centred RPR: score x − x̄, x̄ the mean image of the --reference set (scoring.center)' },
   cache: { path: ['cache', 'path'], kind: 'string', describe: 'Score and reference-basis cache file (cache.path; default .rpr-select/cache.sqlite)' },

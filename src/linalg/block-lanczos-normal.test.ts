@@ -64,6 +64,17 @@ describe('blockLanczosNormal', () => {
     expect(subspaceDistance(got.v, dense.v, 5, 23)).toBeLessThan(1e-10);
   });
 
+  it('checking convergence only as the basis grows by a factor gives the same answer, with at most that much overshoot', async () => {
+    const op = normalOfOperator(denseOperator(known.matrix));
+    const every = await blockLanczosNormal(op, 6, { blockSize: 6, tol: 1e-12 });
+    const sparse = await blockLanczosNormal(op, 6, { blockSize: 6, tol: 1e-12, checkGrowth: 1.5 });
+    expect(sparse.report.allConverged).toBe(true);
+    expect(sparse.report.passes).toBeGreaterThanOrEqual(every.report.passes);
+    expect(sparse.report.passes).toBeLessThanOrEqual(Math.ceil(every.report.passes * 1.5) + 1);
+    expect(subspaceDistance(sparse.v, every.v, 6, 80)).toBeLessThan(1e-8);
+    await expect(blockLanczosNormal(op, 6, { checkGrowth: 0.5 })).rejects.toMatchObject({ code: 'RPR_USAGE', message: expect.stringContaining('checkGrowth') });
+  });
+
   it('stops at maxPasses unconverged and says so', async () => {
     const got = await blockLanczosNormal(normalOfOperator(denseOperator(known.matrix)), 6, { blockSize: 6, tol: 1e-14, maxPasses: 2 });
     expect(got.report.passes).toBe(2);

@@ -1,3 +1,4 @@
+import { errors } from '../errors/index.js';
 import { createRng } from '../util/rng.js';
 import { axpy, dot } from './block-ops.js';
 import { requireInteger, requireNonNegative, requireOperatorShape } from './check-args.js';
@@ -26,6 +27,14 @@ export interface BlockLanczosNormalOptions {
    * @defaultValue 1e-5 ({@link DEFAULT_RESIDUAL_TOL})
    */
   tol?: number;
+  /**
+   * The Rayleigh–Ritz check (an eigendecomposition of the d × d projected matrix, O(d³)) runs after a
+   * pass once the basis has grown by this factor since the last check. 1 checks every pass: right when
+   * a product is a pass over a reference set. An explicit Gram matrix makes products cheap and the
+   * checks dominant: growing the interval geometrically bounds their total to a few times the last one.
+   * @defaultValue 1
+   */
+  checkGrowth?: number;
   /** Seed of the random start block. @defaultValue 0 */
   seed?: number;
   /** Relative rank tolerance, as in thinSvd. @defaultValue 2⁻²³ */
@@ -60,6 +69,10 @@ export async function blockLanczosNormal(
   requireInteger('blockLanczosNormal', 'maxPasses', maxPasses, 1, Number.MAX_SAFE_INTEGER);
   const tol = options.tol ?? DEFAULT_RESIDUAL_TOL;
   const eps = options.eps ?? DEFAULT_RANK_EPS;
+  const growth = options.checkGrowth ?? 1;
+  if (!(growth >= 1 && growth < Infinity)) {
+    throw errors.usage(`blockLanczosNormal: checkGrowth must be a finite number ≥ 1, got ${growth}`, { option: 'checkGrowth', value: growth });
+  }
   requireNonNegative('blockLanczosNormal', 'tol', tol);
   requireNonNegative('blockLanczosNormal', 'eps', eps);
 
@@ -87,6 +100,7 @@ export async function blockLanczosNormal(
   let end = b;
   let scale = 0;
   let passes = 0;
+  let checkAt = 0;
   for (;;) {
     reserve(Math.min(cap, end + (end - start)));
     const w = await m.apply(q.subarray(start * n, end * n), end - start);
@@ -119,6 +133,13 @@ export async function blockLanczosNormal(
       next++;
     }
 
+    const last = passes >= maxPasses || next === end;
+    if (!last && end < checkAt) {
+      start = end;
+      end = next;
+      continue;
+    }
+    checkAt = Math.ceil(end * growth);
     const pairs = ritzPairs(h, end, stride);
     const want = Math.min(k, end);
     const residuals = Float64Array.from({ length: want }, (_, j) => Math.sqrt(skewResidualSquared(pairs, j) + remainderSquared(h, stride, pairs, j, start, end, next)));
@@ -126,8 +147,7 @@ export async function blockLanczosNormal(
     const rank = numericalRank(sigma, rows, n, eps);
     // Fewer than k basis vectors cannot hold k converged ones, unless they span R^cols already.
     const converged = end >= k && ritzConverged(residuals, pairs, rank, tol);
-    const done = converged || passes >= maxPasses || next === end;
-    if (done) {
+    if (converged || last) {
       return rightResult(q, pairs, normal, k, residuals, { tol, eps, products: m.counts });
     }
     start = end;

@@ -1,5 +1,5 @@
 import { Matrix } from 'ml-matrix';
-import { addColumnGramUpper, columnGram, mirrorUpper, rowGram } from './gram.js';
+import { addColumnGramUpper, addNormalProduct, columnGram, mirrorUpper, rowGram } from './gram.js';
 import { randomMatrix } from './test-matrices.js';
 
 function expectClose(got: Float64Array, want: Matrix, tol: number) {
@@ -26,5 +26,15 @@ describe('Gram matrices', () => {
     }
     mirrorUpper(g, 13);
     expectClose(g, exact.transpose().mmul(exact), 1e-12);
+  });
+
+  it('addNormalProduct adds AᵀA·vⱼ for each vector, from float32 rows', () => {
+    const f32 = Float32Array.from(a.data);
+    const exact = Matrix.from1DArray(29, 13, Float64Array.from(f32));
+    const v = randomMatrix(4, 3, 13);
+    const out = Float64Array.from({ length: 3 * 13 }, (_, i) => i);
+    addNormalProduct(out, f32, 29, 13, v.data, 3);
+    const want = exact.transpose().mmul(exact).mmul(Matrix.from1DArray(3, 13, v.data).transpose()).transpose();
+    for (let j = 0; j < 3; j++) for (let c = 0; c < 13; c++) expect(Math.abs(out[j * 13 + c]! - j * 13 - c - want.get(j, c))).toBeLessThan(1e-11);
   });
 });

@@ -1,4 +1,4 @@
-import { dot } from './block-ops.js';
+import { axpy, dot } from './block-ops.js';
 
 /**
  * Gram matrices of dense row-major blocks in float64, whatever precision the rows come in (an engine's
@@ -80,4 +80,18 @@ export function addColumnGramUpper(g: Float64Array, data: Float32Array | Float64
 /** Copies the upper triangle of a symmetric n × n matrix onto its lower one. */
 export function mirrorUpper(g: Float64Array, n: number): void {
   for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) g[q * n + p] = g[p * n + q]!;
+}
+
+/**
+ * out += Aᵀ·(A·vⱼ) for k vectors vⱼ (k × n in `v` and `out`), for a row-major m × n block A: a normal
+ * product from A's rows without forming AᵀA, 2·m·n·k multiply-adds.
+ */
+export function addNormalProduct(out: Float64Array, data: Float32Array | Float64Array, m: number, n: number, v: Float64Array, k: number): void {
+  for (let i = 0; i < m; i++) {
+    const ro = i * n;
+    for (let j = 0; j < k; j++) {
+      const c = dot(data, ro, v, j * n, n);
+      if (c !== 0) axpy(out, j * n, data, ro, n, c);
+    }
+  }
 }

@@ -28,7 +28,7 @@ export { blockLanczosNormal } from './block-lanczos-normal.js';
 export type { BlockLanczosNormalOptions } from './block-lanczos-normal.js';
 export { randomizedNormal } from './randomized-normal.js';
 export type { RandomizedNormalOptions } from './randomized-normal.js';
-export { addColumnGramUpper, columnGram, mirrorUpper, rowGram } from './gram.js';
+export { addColumnGramUpper, addNormalProduct, columnGram, mirrorUpper, rowGram } from './gram.js';
 export {
   DEFAULT_MAX_GRAM_ORDER,
   DEFAULT_TOP_RIGHT_BYTES,

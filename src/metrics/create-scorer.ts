@@ -36,13 +36,16 @@ export interface CreateScorerOptions {
   readonly mode?: ScoringMode;
   /** Ranks k of RPR_k. @defaultValue [1, 5, 10] */
   readonly ks?: readonly number[];
-  /** @defaultValue 'auto' */
+  /**
+   * The SVD algorithm: of each A[x] in per-sample mode; of the stacked operator for the reference basis
+   * in reference mode (ReferenceBasisOptions.method). @defaultValue 'auto'
+   */
   readonly svd?: SvdMethod;
   /** Directory or manifest of reference images: the basis in reference mode, the centre with `center`. */
   readonly referenceDir?: string;
   /**
    * Most reference images the basis stacks: the first ones in source order; a larger set is cut, with a
-   * warning. @defaultValue the most the dense stacked SVD holds for this model (maxReferenceImages)
+   * warning. @defaultValue the most held in memory for this model (maxReferenceImages: 1 GiB of pixels)
    */
   readonly referenceLimit?: number;
   /** SQLite cache file; no cache when absent. */
@@ -193,6 +196,12 @@ export async function createScorer(options: CreateScorerOptions): Promise<Scorin
         center: options.center ?? false,
         cache,
         ...(referenceLimit !== undefined ? { limit: referenceLimit } : {}),
+        basisOptions: {
+          method: options.svd ?? 'auto',
+          ...(options.oversampling !== undefined ? { oversampling: options.oversampling } : {}),
+          ...(options.powerIterations !== undefined ? { powerIterations: options.powerIterations } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        },
       });
     }
   } catch (error) {

@@ -260,9 +260,28 @@ describe('reference mode', () => {
     const warm = await cli(cwd, [...args, '--out', 'warm.jsonl']);
     expect([cold.code, warm.code]).toEqual([0, 0]);
     expect(JSON.parse(cold.stdout).networkPasses).toBeGreaterThan(0);
-    expect(JSON.parse(cold.stdout).reference).toEqual({ source: reference, images: 6, limit: expect.any(Number), truncated: false, basisFromCache: false });
+    expect(JSON.parse(cold.stdout).reference).toEqual({
+      source: reference,
+      images: 6,
+      limit: expect.any(Number),
+      truncated: false,
+      basisFromCache: false,
+      method: 'exact',
+      convergence: null,
+    });
     expect(JSON.parse(warm.stdout)).toMatchObject({ networkPasses: 0, cacheHits: 25, reference: { basisFromCache: true } });
     expect(readFileSync(join(cwd, 'warm.jsonl'), 'utf8')).toBe(readFileSync(join(cwd, 'cold.jsonl'), 'utf8'));
+  });
+
+  it('--svd picks how the basis is computed: lanczos puts its method and convergence in the --json summary', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'rpr-score-'));
+    const run = await cli(cwd, ['score', '--pool', pool, '--mode', 'reference', '--reference', reference, '--svd', 'lanczos', '--no-cache', '--json', '--out', 'l.jsonl']);
+    expect(run.code).toBe(0);
+    const { reference: summary } = JSON.parse(run.stdout) as { reference: { method: string; convergence: { converged: boolean; passes: number; residuals: number[]; tol: number } } };
+    expect(summary.method).toBe('lanczos');
+    expect(summary.convergence).toMatchObject({ converged: true, tol: 1e-5 });
+    expect(summary.convergence.residuals).toHaveLength(10);
+    expect(summary.convergence.passes).toBeGreaterThanOrEqual(1);
   });
 });
 

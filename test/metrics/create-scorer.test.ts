@@ -165,6 +165,41 @@ describe('createScorer', () => {
     await third.close();
   });
 
+  it('reference mode follows svd: lanczos reports its convergence, scores within 1e-3 of the exact basis, and each method caches its own basis', async () => {
+    const refDir = join(dir, 'refs-methods');
+    await writeDigitPngs(refDir, mnistPart('train').slice(60, 100));
+    const cachePath = join(dir, 'reference-methods.sqlite');
+    const open = (svd: 'exact' | 'lanczos' | 'randomized', extra: { powerIterations?: number } = {}) =>
+      createScorer({ modelPath: modelDir, mode: 'reference', referenceDir: refDir, ks: [1, 10], cachePath, backend: 'wasm', svd, ...extra });
+    const exact = await open('exact');
+    expect(exact.referenceSet).toMatchObject({ method: 'exact', convergence: null, basisFromCache: false });
+    const exactScores = await collect(exact.scorer(await createDirectorySource(poolDir)));
+    await exact.close();
+
+    const lanczos = await open('lanczos');
+    expect(lanczos.referenceSet).toMatchObject({ method: 'lanczos', basisFromCache: false, convergence: { converged: true, tol: 1e-5 } });
+    expect(lanczos.referenceSet?.convergence?.passes).toBeGreaterThan(1);
+    expect(lanczos.warnings).toEqual([]);
+    const lanczosScores = await collect(lanczos.scorer(await createDirectorySource(poolDir)));
+    await lanczos.close();
+    lanczosScores.forEach((e, i) => {
+      const x = exactScores[i]!;
+      if (e.kind !== 'score' || x.kind !== 'score' || e.result.rpr === null) return;
+      for (const k of ['1', '10']) expect(Math.abs(e.result.rpr[k]! - x.result.rpr![k]!)).toBeLessThan(1e-3);
+    });
+
+    const again = await open('lanczos');
+    expect(again.referenceSet).toMatchObject({ method: 'lanczos', basisFromCache: true, convergence: lanczos.referenceSet?.convergence });
+    expect(again.stats().networkPasses).toBe(0);
+    await again.close();
+
+    // Subspace iteration with no power iteration does not converge on these flat spectra: a warning says so.
+    const rough = await open('randomized', { powerIterations: 0 });
+    expect(rough.referenceSet).toMatchObject({ method: 'randomized', convergence: { converged: false, passes: 1 } });
+    expect(rough.warnings).toEqual([expect.stringMatching(/^the reference basis \(randomized, 1 passes over 40 images\) did not converge: .*set scoring\.svd \(--svd\) to lanczos or auto/)]);
+    await rough.close();
+  });
+
   it('a reference set larger than the limit is cut to its first images in source order, with a warning', async () => {
     const refDir = join(dir, 'refs-large');
     const firstFive = join(dir, 'refs-first-five');
