@@ -1,8 +1,12 @@
+/** @jest-environment ./test/fixtures/onnx/ort-jest-environment.cjs */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { loadModel } from '../model/load-model.js';
 import { TfjsExecutor } from '../model/executors/tfjs/tfjs-executor.js';
 import { layersModelToIR } from '../model/frontends/layers-model-frontend.js';
 import { initBackend, tf, tfl } from '../model/tf-runtime.js';
+import { mnistPart } from '../pool/mnist-digits.js';
 import type { Sample } from '../pool/types.js';
+import { bundledModelPath } from '../util/package-root.js';
 import { createRng } from '../util/rng.js';
 import { classImbalanceRecords } from './class-imbalance-records.js';
 
@@ -62,6 +66,32 @@ describe('classImbalanceRecords', () => {
     } finally {
       executor.dispose();
       model.dispose();
+    }
+  });
+
+  it('on real digits through the bundled model (ONNX Runtime, the fused Gram path) equals a dense SVD of each Jacobian', async () => {
+    const { executor } = await loadModel(bundledModelPath(), { engine: 'onnxruntime' });
+    try {
+      const digits = mnistPart('test').slice(0, 3);
+      const { records } = await classImbalanceRecords(executor, digits.map((d, i) => sample(Array.from(d.pixels), i)), digits.map((d) => d.label), { ks: [1, 5, 10] });
+      const lin = await executor.linearize(Float32Array.from(digits.flatMap((d) => Array.from(d.pixels))), 3);
+      const jac = await lin.jacobians();
+      lin.dispose();
+      records.forEach((r, b) => {
+        const a = Matrix.from1DArray(10, 784, Float64Array.from(jac.subarray(b * 7840, (b + 1) * 7840)));
+        const svd = new SingularValueDecomposition(a, { autoTranspose: true });
+        const x = digits[b]!.pixels;
+        const norm = Math.hypot(...x);
+        for (const k of [1, 5, 10]) {
+          const proj = Array.from({ length: k }, (_, j) => x.reduce((s, xi, i) => s + xi * svd.rightSingularVectors.get(i, j), 0));
+          expect(Math.abs(r.rpr[String(k)]! - Math.hypot(...proj) / norm)).toBeLessThan(1e-6);
+          const own = digits[b]!.label;
+          const lpr = Math.sqrt(Array.from({ length: k }, (_, j) => svd.leftSingularVectors.get(own, j) ** 2).reduce((p, q) => p + q, 0));
+          expect(Math.abs(r.lpr[String(k)]! - lpr)).toBeLessThan(1e-6);
+        }
+      });
+    } finally {
+      executor.dispose();
     }
   });
 

@@ -1,12 +1,14 @@
 /**
  * The per-image inputs of the class-imbalance analysis, for a batch of labeled images: RPR_k, LPR_k of
- * the true label, and the LPR curve of every class's one-hot label at the image. One linearization and
- * one exact SVD per image. It does not go through scorePerSample because that returns LPR for the true
- * label only, and the verdict needs every label's LPR measured at the same images.
+ * the true label, and the LPR curve of every class's one-hot label at the image. One Executor.gramians
+ * call for the batch, then per image σ and U from the m × m Gram matrix and V_rᵀx from A·x, as exact
+ * per-sample scoring does (no n-long right vectors formed). It does not go through scorePerSample
+ * because that returns LPR for the true label only, and the verdict needs every label's LPR measured
+ * at the same images.
  */
 import { RprError } from '../errors/index.js';
-import { thinSvd } from '../linalg/index.js';
-import { EXACT_MAX_OUTPUTS, leftProjectionRatios, rightProjectionRatios } from '../metrics/index.js';
+import { rightCoordinates, svdFromGram } from '../linalg/index.js';
+import { EXACT_MAX_OUTPUTS, leftProjectionRatios, projectedInput, ratiosFromCoordinates } from '../metrics/index.js';
 import type { Executor } from '../model/executor.js';
 import { sizeOf } from '../model/ir.js';
 import type { Sample } from '../pool/types.js';
@@ -55,29 +57,25 @@ export async function classImbalanceRecords(
   const allKs = Array.from({ length: m }, (_, i) => i + 1);
   const images = new Float32Array(samples.length * n);
   samples.forEach((s, b) => images.set(s.pixels, b * n));
-  const lin = await executor.linearize(images, samples.length);
-  try {
-    const jac = await lin.jacobians();
-    const records: EvalRecord[] = [];
-    samples.forEach((sample, b) => {
-      const svd = thinSvd({ rows: m, cols: n, data: Float64Array.from(jac.subarray(b * m * n, (b + 1) * m * n)) });
-      const rpr = rightProjectionRatios(svd.v, svd.rank, sample.pixels, options.ks);
-      if (!rpr.ok) return;
-      const curve = (c: number): number[] => {
-        const l = leftProjectionRatios(svd.u, svd.rank, oneHot(m, c), allKs);
-        return l.ok ? allKs.map((k) => l.ratios[String(k)]!) : [];
-      };
-      const labelLpr: Record<string, number[]> = {};
-      names.forEach((name, c) => {
-        labelLpr[name] = curve(c);
-      });
-      const own = labelLpr[names[labels[b]!]!]!;
-      const lpr: Record<string, number> = {};
-      for (const k of options.ks) lpr[String(k)] = own[Math.min(k, m) - 1]!;
-      records.push({ label: names[labels[b]!]!, rpr: rpr.ratios, lpr, labelLpr });
+  const g = await executor.gramians(images, samples.length, images);
+  const records: EvalRecord[] = [];
+  samples.forEach((sample, b) => {
+    const input = projectedInput(sample.pixels, null);
+    if (!input.ok) return;
+    const svd = svdFromGram(g.gram.subarray(b * m * m, (b + 1) * m * m), m, n);
+    const rpr = ratiosFromCoordinates(rightCoordinates(svd, g.products, b * m), input.norm, options.ks);
+    const curve = (c: number): number[] => {
+      const l = leftProjectionRatios(svd.u, svd.rank, oneHot(m, c), allKs);
+      return l.ok ? allKs.map((k) => l.ratios[String(k)]!) : [];
+    };
+    const labelLpr: Record<string, number[]> = {};
+    names.forEach((name, c) => {
+      labelLpr[name] = curve(c);
     });
-    return { records, skipped: samples.length - records.length };
-  } finally {
-    lin.dispose();
-  }
+    const own = labelLpr[names[labels[b]!]!]!;
+    const lpr: Record<string, number> = {};
+    for (const k of options.ks) lpr[String(k)] = own[Math.min(k, m) - 1]!;
+    records.push({ label: names[labels[b]!]!, rpr: rpr.ratios, lpr, labelLpr });
+  });
+  return { records, skipped: samples.length - records.length };
 }

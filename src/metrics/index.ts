@@ -1,7 +1,7 @@
 export type { ScoreEvent, ScoreProgress, ScoreResult, Scorer } from './types.js';
 export { SCORING_MODES, createScorer, modelPreprocessing } from './create-scorer.js';
 export type { CreateScorerOptions, ScorerStats, ScoringMode, ScoringSession } from './create-scorer.js';
-export { leftProjectionRatios, rightProjectionRatios } from './ratios.js';
+export { leftProjectionRatios, projectedInput, ratiosFromCoordinates, rightProjectionRatios } from './ratios.js';
 export type { RatioOptions, RatioResult } from './ratios.js';
 export { scorePerSample } from './per-sample.js';
 export { DEFAULT_BATCH_MEMORY_MB, perSampleBatchSize, planPerSampleBatch } from './batch-plan.js';
