@@ -136,8 +136,9 @@ export async function buildReferenceBasis(
       `the reference set has ${samples.length} images; at most ${maxReferenceImages(executor)} fit in memory for this model (${mib(REFERENCE_PIXEL_BYTES)} of pixels) — use a smaller --reference set`,
     );
   }
-  const rank = Math.min(k, samples.length * executor.ir.outputSize, sizeOf(executor.ir.inputShape));
+  // Refuses a forced exact path past its budget before any network pass, in scoring.svd's words.
   planReferenceBasis(executor, samples.length, k, options);
+  const rank = Math.min(k, samples.length * executor.ir.outputSize, sizeOf(executor.ir.inputShape));
   const held = options.heldJacobianBytes ?? DEFAULT_HELD_JACOBIAN_BYTES;
   const found = await topRightSingularVectors(stackedReference(executor, samples, held), rank, topRightOptions(options));
   const { report } = found;
