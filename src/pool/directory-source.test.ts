@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,13 +25,21 @@ type Listed = [string, PoolEntry['kind'], string | undefined];
 async function listUnprivileged(root: string): Promise<Listed[]> {
   const list = (entries: readonly PoolEntry[]): Listed[] => entries.map((e) => [e.uri, e.kind, e.kind === 'skipped' ? e.reason : undefined]);
   if (!asRoot) return list(await collect(createDirectorySource(root).entries()));
-  const built = join(packageRoot(), 'dist', 'src', 'pool', 'directory-source.js');
-  const script =
-    `const { createDirectorySource } = await import(${JSON.stringify(pathToFileURL(built).href)});` +
-    `const out = []; for await (const e of createDirectorySource(${JSON.stringify(root)}).entries()) out.push({ uri: e.uri, kind: e.kind, reason: e.reason });` +
-    'process.stdout.write(JSON.stringify(out));';
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { uid: NOBODY, gid: NOBODY });
-  return list(JSON.parse(stdout) as PoolEntry[]);
+  // The checkout may sit where `nobody` cannot reach (a 0700 temp dir): run a copy of the built modules.
+  const built = await mkdtemp(join(tmpdir(), 'rpr-built-'));
+  try {
+    await cp(join(packageRoot(), 'dist', 'src'), built, { recursive: true });
+    await chmod(built, 0o755);
+    const entry = join(built, 'pool', 'directory-source.js');
+    const script =
+      `const { createDirectorySource } = await import(${JSON.stringify(pathToFileURL(entry).href)});` +
+      `const out = []; for await (const e of createDirectorySource(${JSON.stringify(root)}).entries()) out.push({ uri: e.uri, kind: e.kind, reason: e.reason });` +
+      'process.stdout.write(JSON.stringify(out));';
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { uid: NOBODY, gid: NOBODY });
+    return list(JSON.parse(stdout) as PoolEntry[]);
+  } finally {
+    await rm(built, { recursive: true, force: true });
+  }
 }
 
 async function collect(entries: AsyncIterable<PoolEntry>): Promise<PoolEntry[]> {
