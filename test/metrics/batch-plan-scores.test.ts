@@ -15,24 +15,13 @@ import { TfjsExecutor } from '../../src/model/executors/tfjs/tfjs-executor.js';
 import { layersModelToIR } from '../../src/model/frontends/layers-model-frontend.js';
 import type { ModelIR } from '../../src/model/ir.js';
 import { activationSize, sizeOf } from '../../src/model/ir.js';
-import { initBackend, tfl } from '../../src/model/tf-runtime.js';
+import { initBackend } from '../../src/model/tf-runtime.js';
 import { mnistPart } from '../../src/pool/mnist-digits.js';
 import type { Sample } from '../../src/pool/types.js';
-import { seedWeights } from '../fixtures/architectures.js';
+import { digitCnn } from '../fixtures/architectures.js';
 
 const MB = 2 ** 20;
 const KS = [1, 3, 5, 10];
-
-function digitCnn(): tfl.LayersModel {
-  const m = tfl.sequential();
-  m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, activation: 'relu' }));
-  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tfl.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu' }));
-  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tfl.layers.flatten());
-  m.add(tfl.layers.dense({ units: 10 }));
-  return seedWeights(m, 31);
-}
 
 /** Budgets (MB) that make the plan take the whole batch, one image at a time, and one image in chunks of 3 rows. */
 function budgets(ir: ModelIR): { readonly large: number; readonly oneImage: number; readonly rowChunks: number } {

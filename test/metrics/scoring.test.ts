@@ -15,19 +15,7 @@ import { rightProjectionRatios } from '../../src/metrics/ratios.js';
 import { thinSvd } from '../../src/linalg/thin-svd.js';
 import { mnistPart } from '../../src/pool/mnist-digits.js';
 import type { Sample } from '../../src/pool/types.js';
-import { ARCHITECTURES, randomImages, seedWeights } from '../fixtures/architectures.js';
-
-/** A digit classifier on real 28×28 MNIST digits (random weights: the math does not need training). */
-function digitCnn(): tfl.LayersModel {
-  const m = tfl.sequential();
-  m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, activation: 'relu' }));
-  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tfl.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu' }));
-  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tfl.layers.flatten());
-  m.add(tfl.layers.dense({ units: 10 }));
-  return seedWeights(m, 31);
-}
+import { ARCHITECTURES, digitCnn, randomImages, seedWeights } from '../fixtures/architectures.js';
 
 function digitSamples(count: number): Sample[] {
   return mnistPart('test')
