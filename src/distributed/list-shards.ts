@@ -7,10 +7,9 @@ import type { Dirent, Stats } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import { RprError } from '../errors/index.js';
-import { IMAGE_EXTENSIONS, manifestFormatOf } from '../pool/index.js';
+import { entryTarget, IMAGE_EXTENSIONS, manifestFormatOf } from '../pool/index.js';
 import { errorCode, errorMessage } from '../pool/error-message.js';
 import { manifestLines } from '../pool/manifest-lines.js';
-import { entryTarget } from './entry-target.js';
 import type { Shard, ShardEntry } from './shard-job.js';
 
 /** Pool entries per shard unless told otherwise. */

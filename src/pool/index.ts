@@ -5,6 +5,8 @@ export { sampleId } from './sample-id.js';
 export { createDirectorySource } from './directory-source.js';
 export type { DirectorySourceOptions } from './directory-source.js';
 export { createManifestSource, manifestFormatOf } from './manifest-source.js';
+export { entryTarget } from './entry-target.js';
+export type { EntryTarget } from './entry-target.js';
 export type { ManifestSourceOptions } from './manifest-source.js';
 export type { ManifestFormat } from './manifest-lines.js';
 export { HTTP_FETCH_DEFAULTS, createHttpDispatcher, fetchBytes } from './http-fetch.js';

@@ -1,7 +1,6 @@
 import { dirname, extname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RprError } from '../errors/index.js';
-import { errorMessage } from './error-message.js';
+import { entryTarget } from './entry-target.js';
 import { createHttpDispatcher, fetchBytes, type HttpFetchOptions } from './http-fetch.js';
 import { manifestLines, type ManifestFormat, type ManifestLine } from './manifest-lines.js';
 import { mapOrdered } from './map-ordered.js';
@@ -77,7 +76,7 @@ interface LoadContext {
 async function loadLine(line: ManifestLine, context: LoadContext, signal: AbortSignal | undefined): Promise<PoolEntry> {
   const where = `${context.manifest}:${line.line}`;
   if ('error' in line) return { kind: 'skipped', uri: where, reason: `line ${line.line}: ${line.error}` };
-  const target = resolveRef(line.ref, context.baseDir);
+  const target = entryTarget(line.ref, context.baseDir);
   if (target.kind === 'bad') return { kind: 'skipped', uri: where, reason: `line ${line.line}: ${target.reason}` };
   if (target.kind === 'file') return readImageFile(target.path, context.maxFileBytes);
   try {
@@ -88,24 +87,3 @@ async function loadLine(line: ManifestLine, context: LoadContext, signal: AbortS
   }
 }
 
-type Target =
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'url'; readonly url: string }
-  | { readonly kind: 'bad'; readonly reason: string };
-
-function resolveRef(ref: string, baseDir: string): Target {
-  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(ref)?.[1]?.toLowerCase();
-  if (scheme === undefined) return { kind: 'file', path: resolve(baseDir, ref) };
-  if (scheme === 'http' || scheme === 'https') {
-    return URL.canParse(ref) ? { kind: 'url', url: ref } : { kind: 'bad', reason: `not a valid URL: ${ref}` };
-  }
-  if (scheme === 'file') {
-    try {
-      return { kind: 'file', path: fileURLToPath(ref) };
-    } catch (error) {
-      return { kind: 'bad', reason: `not a valid file URL: ${ref} (${errorMessage(error)})` };
-    }
-  }
-  const reason = `unsupported URL scheme '${scheme}:' in ${ref}; use a local path, file:, http: or https:`;
-  return { kind: 'bad', reason };
-}

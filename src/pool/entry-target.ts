@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { errorMessage } from '../pool/error-message.js';
+import { errorMessage } from './error-message.js';
 
 /** What a pool reference loads from: a local file, an http(s) URL, or nothing (and why). */
 export type EntryTarget =
