@@ -1,25 +1,16 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RprError } from '../errors/index.js';
 import { loadConfig, parseConfigText } from './load-config.js';
 import { packageRoot } from '../util/package-root.js';
 import { configSchema, DEFAULT_CONFIG } from './schema.js';
+import { rprRejection } from '../../test/helpers/rpr-rejection.js';
 
 async function configFile(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'rpr-config-'));
   const file = join(dir, 'rpr.yaml');
   await writeFile(file, text);
   return file;
-}
-
-async function failure(promise: Promise<unknown>): Promise<RprError> {
-  const outcome = await promise.then(
-    () => null,
-    (error: unknown) => error,
-  );
-  expect(outcome).toBeInstanceOf(RprError);
-  return outcome as RprError;
 }
 
 describe('config/default.yaml', () => {
@@ -88,7 +79,7 @@ describe('loadConfig', () => {
 
   it('names an unknown key, its file, and the valid keys beside it', async () => {
     const file = await configFile('budget:\n  totl: 5\n');
-    const error = await failure(loadConfig({ file, env: {} }));
+    const error = await rprRejection(loadConfig({ file, env: {} }));
     expect(error.code).toBe('RPR_CONFIG');
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain(file);
@@ -97,30 +88,30 @@ describe('loadConfig', () => {
   });
 
   it('names an unknown top-level section', async () => {
-    const error = await failure(loadConfig({ file: await configFile('polcy:\n  name: random\n'), env: {} }));
+    const error = await rprRejection(loadConfig({ file: await configFile('polcy:\n  name: random\n'), env: {} }));
     expect(error.message).toMatch(/unknown key 'polcy'; valid keys at the top level: model, pool/);
   });
 
   it('names the key, the value and the expected type of a wrong type', async () => {
-    const error = await failure(loadConfig({ file: await configFile('budget:\n  total: lots\n'), env: {} }));
+    const error = await rprRejection(loadConfig({ file: await configFile('budget:\n  total: lots\n'), env: {} }));
     expect(error.code).toBe('RPR_CONFIG');
     expect(error.message).toMatch(/key 'budget.total' is "lots" \(string\); expected a number/);
-    const nested = await failure(loadConfig({ file: await configFile('scoring:\n  ks: [1, two]\n'), env: {} }));
+    const nested = await rprRejection(loadConfig({ file: await configFile('scoring:\n  ks: [1, two]\n'), env: {} }));
     expect(nested.message).toMatch(/key 'scoring.ks.1' is "two" \(string\); expected a number/);
   });
 
   it('names a value out of range or not among the choices', async () => {
-    const enumError = await failure(loadConfig({ file: await configFile('budget:\n  unit: hours\n'), env: {} }));
+    const enumError = await rprRejection(loadConfig({ file: await configFile('budget:\n  unit: hours\n'), env: {} }));
     expect(enumError.message).toMatch(/key 'budget.unit' is "hours" \(string\): .*"samples"\|"cost"/);
-    const rangeError = await failure(loadConfig({ file: await configFile('policy:\n  quotas:\n    maxClassShare: 1.5\n'), env: {} }));
+    const rangeError = await rprRejection(loadConfig({ file: await configFile('policy:\n  quotas:\n    maxClassShare: 1.5\n'), env: {} }));
     expect(rangeError.message).toContain("'policy.quotas.maxClassShare' is 1.5");
-    const budgetError = await failure(loadConfig({ file: await configFile('model:\n  batchMemoryMB: 0\n'), env: {} }));
+    const budgetError = await rprRejection(loadConfig({ file: await configFile('model:\n  batchMemoryMB: 0\n'), env: {} }));
     expect(budgetError.code).toBe('RPR_CONFIG');
     expect(budgetError.message).toContain("'model.batchMemoryMB' is 0");
   });
 
   it('names the flag when a command-line value is wrong', async () => {
-    const error = await failure(
+    const error = await rprRejection(
       loadConfig({ env: {}, overrides: [{ flag: '--budget', path: ['budget', 'total'], value: -3 }] }),
     );
     expect(error.message).toMatch(/^--budget \(budget.total\): key 'budget.total' is -3/);
@@ -128,12 +119,12 @@ describe('loadConfig', () => {
 
   it('refuses a secret in the file without echoing it, and reads secrets from the environment', async () => {
     const file = await configFile('sink:\n  labelStudio:\n    apiKey: s3cr3t-value\n');
-    const error = await failure(loadConfig({ file, env: {} }));
+    const error = await rprRejection(loadConfig({ file, env: {} }));
     expect(error.code).toBe('RPR_CONFIG');
     expect(error.message).toContain("'sink.labelStudio.apiKey' looks like a secret");
     expect(error.message).toContain('LABEL_STUDIO_API_KEY');
     expect(error.message).not.toContain('s3cr3t-value');
-    const withUrl = await failure(
+    const withUrl = await rprRejection(
       loadConfig({ file: await configFile('sink:\n  labelStudio:\n    url: http://me:pw@ls.local:8080\n'), env: {} }),
     );
     expect(withUrl.message).toContain('URL with a password');
@@ -142,21 +133,21 @@ describe('loadConfig', () => {
   });
 
   it('rejects rules between keys: unknown policy, k outside ks, logits in reference mode', async () => {
-    const unknown = await failure(loadConfig({ env: {}, overrides: [{ flag: '--policy', path: ['policy', 'name'], value: 'lowest' }] }));
+    const unknown = await rprRejection(loadConfig({ env: {}, overrides: [{ flag: '--policy', path: ['policy', 'name'], value: 'lowest' }] }));
     expect(unknown.code).toBe('RPR_UNKNOWN_NAME');
     expect(unknown.message).toMatch(/--policy .*unknown policy 'lowest'; valid names: lowest-rpr, highest-rpr, random/);
-    const k = await failure(loadConfig({ file: await configFile('policy:\n  k: 7\n'), env: {} }));
+    const k = await rprRejection(loadConfig({ file: await configFile('policy:\n  k: 7\n'), env: {} }));
     expect(k.message).toContain('policy.k 7 is not among scoring.ks [1, 5, 10]');
-    const reference = await failure(
+    const reference = await rprRejection(
       loadConfig({ file: await configFile('scoring:\n  mode: reference\npolicy:\n  name: entropy\n'), env: {} }),
     );
     expect(reference.message).toMatch(/policy 'entropy' needs logits, but scoring.mode 'reference'/);
   });
 
   it('reports YAML syntax errors with the line, and a missing file with the path', async () => {
-    const syntax = await failure(loadConfig({ file: await configFile('budget:\n  total: [1,\n'), env: {} }));
+    const syntax = await rprRejection(loadConfig({ file: await configFile('budget:\n  total: [1,\n'), env: {} }));
     expect(syntax.message).toMatch(/line \d+ column \d+: not valid YAML/);
-    const missing = await failure(loadConfig({ file: '/nonexistent/rpr.yaml', env: {} }));
+    const missing = await rprRejection(loadConfig({ file: '/nonexistent/rpr.yaml', env: {} }));
     expect(missing.message).toContain('/nonexistent/rpr.yaml');
     expect(missing.message).toContain('ENOENT');
   });
