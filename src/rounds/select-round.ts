@@ -92,7 +92,13 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
       const target = sinkForRounds(options.loaded, [open], 'select');
       sink = dryRun
         ? previewSink(open.sink)
-        : await createSink({ config: target.config, secrets, modelDigest: open.modelDigest, ...(classNames ? { classNames } : {}) });
+        : await createSink({
+            config: target.config,
+            secrets,
+            modelDigest: open.modelDigest,
+            createTarget: false,
+            ...(classNames ? { classNames } : {}),
+          });
       await target.verify(sink);
       const report = await resumeRound({ ledger, sink, budget, dryRun, ...(options.hooks ? { hooks: options.hooks } : {}) }, open);
       return { report, backend: null };

@@ -40,6 +40,7 @@ export async function syncFromConfig(options: {
       config: target.config,
       secrets,
       modelDigest: rounds.at(-1)?.modelDigest ?? '',
+      createTarget: false,
       ...(classNames ? { classNames } : {}),
     });
     let report: SyncReport;

@@ -17,6 +17,12 @@ export interface SinkContext {
   readonly modelDigest: string;
   /** The model's class names in class-index order, when it declares them. */
   readonly classNames?: readonly string[];
+  /**
+   * Whether the sink may create its target when it is missing (a Label Studio project named by title).
+   * Commands that only read back what rounds pushed pass false.
+   * @defaultValue true
+   */
+  readonly createTarget?: boolean;
   /** Environment for service URLs (LABEL_STUDIO_URL). @defaultValue process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -27,7 +33,7 @@ export type SinkFactory = (context: SinkContext) => Promise<Sink>;
 registerLabelStudioPoolSource();
 
 /** Label Studio from the config's labelStudio section and LABEL_STUDIO_URL / LABEL_STUDIO_API_KEY. */
-const labelStudio: SinkFactory = async ({ config, secrets, modelDigest, classNames, env }) => {
+const labelStudio: SinkFactory = async ({ config, secrets, modelDigest, classNames, createTarget, env }) => {
   const ls = config.labelStudio;
   const url = ls.url ?? env?.['LABEL_STUDIO_URL'] ?? null;
   if (!url) {
@@ -47,6 +53,7 @@ const labelStudio: SinkFactory = async ({ config, secrets, modelDigest, classNam
     url,
     apiKey: secrets.labelStudioApiKey,
     project: ls.project,
+    createProject: createTarget ?? true,
     classNames: classNames ?? [],
     modelVersion: modelDigest,
     batchSize: ls.batchSize,

@@ -360,6 +360,14 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
     }
     expect(existsSync(join(dir, '.rpr-select', 'queue.jsonl'))).toBe(false);
 
+    // A title no project has: sync reads, it never creates a project (exit 5, the server left as it was).
+    const unknownTitle = `${title}-typo`;
+    const typo = await sync(['--quiet', '--ls-project', unknownTitle]);
+    expect(typo.code).toBe(5);
+    expect(typo.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^rpr-select: error: .*no project titled '${unknownTitle}'`))]);
+    await expect(raw.projectIdByTitle(unknownTitle)).rejects.toThrow(/no project titled/);
+    expect(states()).toEqual(after);
+
     // The round's own project, by title: the sixth annotation comes in.
     expect(JSON.parse(ok(await sync(['--json', '--ls-project', title])).stdout)).toMatchObject({ labeled: 1, unchanged: 3, exported: 1 });
   }, SLOW_TEST_MS);

@@ -23,6 +23,12 @@ import { FINISHED_TASKS, SAMPLE_ID_FIELD, sampleIdOf, taskPages, type RawAnnotat
 export interface LabelStudioSinkOptions extends LabelStudioClientOptions {
   /** Project id, or a title: the project with exactly that title, created when there is none. */
   readonly project: number | string;
+  /**
+   * Create the project when `project` is a title no project has. Off for commands that only read back
+   * what earlier rounds pushed (`sync`): a mistyped title must not leave an empty project behind.
+   * @defaultValue true
+   */
+  readonly createProject?: boolean;
   /** The model's class names in class-index order: the project's choices and the predictions' labels. */
   readonly classNames: readonly string[];
   /** Digest of the model that scored the images; each prediction's `model_version`. */
@@ -79,6 +85,7 @@ export const SINK_DEFAULTS = {
   lookupChunkSize: 25,
   pageSize: 100,
   importWaitMs: 300_000,
+  createProject: true,
 } as const;
 
 export class LabelStudioSink implements Sink {
@@ -102,6 +109,7 @@ export class LabelStudioSink implements Sink {
       lookupChunkSize: positiveInteger('lookupChunkSize', options.lookupChunkSize ?? SINK_DEFAULTS.lookupChunkSize),
       pageSize: positiveInteger('pageSize', options.pageSize ?? SINK_DEFAULTS.pageSize),
       importWaitMs: options.importWaitMs ?? SINK_DEFAULTS.importWaitMs,
+      createProject: options.createProject ?? SINK_DEFAULTS.createProject,
     };
     if (options.modelVersion.trim() === '') {
       throw new RprError('RPR_CONFIG', 'modelVersion is empty: pass the model digest the scores came from', {
@@ -192,7 +200,9 @@ export class LabelStudioSink implements Sink {
   }
 
   #target(): Promise<{ readonly project: ResolvedProject; readonly importer: TaskImporter }> {
-    this.#project ??= resolveProject(this.client, this.#options.project, this.#options.classNames).then(
+    this.#project ??= resolveProject(this.client, this.#options.project, this.#options.classNames, {
+      create: this.#options.createProject,
+    }).then(
       (project) => ({
         project,
         importer: new TaskImporter(this.client, project.id, { ...this.#lookupOptions(), importWaitMs: this.#options.importWaitMs }),

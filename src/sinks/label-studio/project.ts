@@ -31,17 +31,19 @@ interface StorageJson {
 
 /**
  * A numeric id (number or digit string) must exist; a title is matched exactly (Label Studio's title
- * filter is a case-insensitive substring match) and created when absent. The project's config must pair
- * an <Image> with a <Choices> that offers every class name.
+ * filter is a case-insensitive substring match) and created when absent unless `create` is false. The
+ * project's config must pair an <Image> with a <Choices> that offers every class name.
  */
 export async function resolveProject(
   client: LabelStudioClient,
   ref: number | string,
   classNames: readonly string[],
+  options: { readonly create: boolean } = { create: true },
 ): Promise<ResolvedProject> {
-  const project = isProjectId(ref)
-    ? await projectById(client, Number(ref))
-    : ((await projectByTitle(client, String(ref).trim())) ?? (await createProject(client, String(ref).trim(), classNames)));
+  const project =
+    isProjectId(ref) || !options.create
+      ? await findProject(client, ref)
+      : ((await projectByTitle(client, String(ref).trim())) ?? (await createProject(client, String(ref).trim(), classNames)));
   const config = parseChoicesConfig(project.label_config);
   if (config === null) {
     throw new RprError(
