@@ -7,7 +7,14 @@ import { pixelTestScorer } from '../rounds/testing/pixel-test-scorer.js';
 import { runCliInProcess, type InProcessRun } from './testing/in-process-cli.js';
 
 /** The pixel test double in place of the CNN scorer (the CLI is what is under test here). */
-const openScoring: OpenScoring = async () => ({ scorer: pixelTestScorer(), modelDigest: 'pixel-test', backend: 'test-double', close: async () => undefined });
+const testSession = (warnings: readonly string[] = []) => ({
+  scorer: pixelTestScorer(),
+  modelDigest: 'pixel-test',
+  backend: 'test-double',
+  warnings,
+  close: async () => undefined,
+});
+const openScoring: OpenScoring = async () => testSession();
 
 let poolDir: string;
 beforeAll(async () => {
@@ -206,4 +213,19 @@ describe('rpr-select rounds, sync, schedule', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('hour field "25" has 25, outside 0-23');
   });
+
+  it("schedule runs select at the next minute and passes the scorer's warnings on to stderr", async () => {
+    const cwd = workdir();
+    const warning = 'the reference set was cut to its first 3 images';
+    const run = await runCliInProcess(cwd, ['schedule', '--cron', '* * * * *', '--max-runs', '1', '--json', '--pool', poolDir, '--round-size', '10'], {
+      env: {},
+      entry: ['/usr/bin/node', '/opt/rpr-select/dist/src/cli/main.js'],
+      openScoring: async () => testSession([warning]),
+    });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ round: 1, selected: expect.any(Array) });
+    expect(run.stderr).toContain(warning);
+  }, 75_000);
 });

@@ -12,7 +12,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { ExitCode, RprError } from '../../errors/index.js';
 import { parseCron, runSchedule, selectRound } from '../../rounds/index.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
-import { commandEnv } from '../command-env.js';
+import { commandEnv, takeoverWarning } from '../command-env.js';
 import { loadCliConfig, withConfigFlags } from '../config-flags.js';
 import { crontabLine } from '../crontab-line.js';
 import { selectJson, selectSummary } from '../format-select.js';
@@ -61,7 +61,13 @@ export function scheduleCommand(ctx: CliContext): CommandModule<GlobalArgs, Sche
         tick: async () => {
           try {
             const loaded = await loadCliConfig(ctx, args, SELECT_FLAGS);
-            const outcome = await selectRound({ loaded, signal: controller.signal, ...(ctx.openScoring ? { openScoring: ctx.openScoring } : {}) });
+            const outcome = await selectRound({
+              loaded,
+              signal: controller.signal,
+              onTakeover: takeoverWarning(log),
+              onWarning: (message) => log.warn(message),
+              ...(ctx.openScoring ? { openScoring: ctx.openScoring } : {}),
+            });
             if (args.json) ctx.stdout.write(`${JSON.stringify(selectJson(outcome, loaded.config))}\n`);
             else log.info(selectSummary(outcome, loaded.config).trimEnd());
           } catch (error) {

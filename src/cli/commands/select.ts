@@ -10,7 +10,7 @@ import type { Coordinator } from '../../distributed/index.js';
 import { errors } from '../../errors/index.js';
 import { selectRound } from '../../rounds/index.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
-import { commandEnv, scoringProgress } from '../command-env.js';
+import { commandEnv, scoringProgress, takeoverWarning } from '../command-env.js';
 import { CONFIG_FLAGS, loadCliConfig, withConfigFlags, type ConfigFlag } from '../config-flags.js';
 import { selectJson, selectSummary } from '../format-select.js';
 import type { Logger } from '../logger.js';
@@ -57,7 +57,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
           signal: ctx.signal,
           onProgress: (p) => progress.update(p),
           onStep: (step) => log.info(step),
-          onTakeover: (previous, why) => log.warn(`took over the ledger from pid ${previous.pid} on ${previous.host}: ${why}`),
+          onTakeover: takeoverWarning(log),
           onWarning: (message) => log.warn(message),
           ...(hooks ? { hooks } : {}),
           ...(ctx.openScoring ? { openScoring: ctx.openScoring } : {}),

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { LABELS_FILE, syncFromConfig } from '../../rounds/index.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
-import { commandEnv } from '../command-env.js';
+import { commandEnv, takeoverWarning } from '../command-env.js';
 import { loadCliConfig, withConfigFlags, type ConfigFlag } from '../config-flags.js';
 
 const FLAGS: readonly ConfigFlag[] = ['ledger', 'sink', 'queue', 'ls-project', 'ls-url', 'wait', 'model'];
@@ -33,7 +33,7 @@ export function syncCommand(ctx: CliContext): CommandModule<GlobalArgs, SyncArgs
         loaded,
         ...(args.labelsOut ? { labelsPath: resolve(ctx.cwd, args.labelsOut) } : {}),
         signal: ctx.signal,
-        onTakeover: (previous, why) => log.warn(`took over the ledger from pid ${previous.pid} on ${previous.host}: ${why}`),
+        onTakeover: takeoverWarning(log),
       });
       if (report.unknown.length > 0) {
         log.warn(`${report.unknown.length} labels name images no round selected (first: ${report.unknown[0]}); they were ignored`);
