@@ -3,8 +3,8 @@
  * run in a child process — forward, Jacobian and exact per-sample RPR images/s on ONNX Runtime and TF.js
  * side by side, and the m-forward floor, for both models — its rows read back from the file it writes.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/util/package-root.js';
 import type { BenchCaseRecord } from './bench-case-record.js';
@@ -41,30 +41,27 @@ export interface EnginesSection {
   readonly peakRssMB: number;
   /** Images per model in each timed round. */
   readonly imagesPerModel: Readonly<Record<string, number>>;
-  /** bench/engines-results.json as engines.ts wrote it in this run. */
-  readonly results: { readonly rows: readonly EngineRow[]; readonly rounds?: number; readonly [field: string]: unknown };
+  /** What engines.ts wrote in this run. */
+  readonly results: {
+    readonly rows: readonly EngineRow[];
+    readonly rounds?: number;
+    readonly imagesPerModel: Readonly<Record<string, number>>;
+    readonly [field: string]: unknown;
+  };
 }
 
-const RESULTS = () => join(packageRoot(), 'bench', 'engines-results.json');
-
-/**
- * Runs engines.ts. It writes bench/engines-results.json whatever asked for it; the file is what the last
- * `npm run bench:engines` measured, so what was there is put back once this run's rows are read.
- */
+/** Runs engines.ts, its results written to a scratch file (bench/engines-results.json is `npm run bench:engines`'s). */
 export async function runEnginesSection(options: { readonly quick: boolean }): Promise<EnginesSection> {
-  const before = await readFile(RESULTS(), 'utf8').catch(() => null);
+  const dir = await mkdtemp(join(tmpdir(), 'rpr-bench-engines-section-'));
   try {
-    const run = await runWatched(process.execPath, [join(packageRoot(), 'dist', 'bench', 'engines.js'), ...(options.quick ? ['--quick'] : [])], { timeoutMs: 3_600_000 });
-    const results = JSON.parse(await readFile(RESULTS(), 'utf8')) as EnginesSection['results'];
-    return {
-      seconds: run.seconds,
-      peakRssMB: run.peakRssMB,
-      // engines.ts times 256 digits and 32 RGB images with --quick, 1,024 and 128 without.
-      imagesPerModel: options.quick ? { 'mnist-cnn': 256, 'cnn-64x64x3': 32 } : { 'mnist-cnn': 1024, 'cnn-64x64x3': 128 },
-      results,
-    };
+    const out = join(dir, 'engines-results.json');
+    const run = await runWatched(process.execPath, [join(packageRoot(), 'dist', 'bench', 'engines.js'), '--out', out, ...(options.quick ? ['--quick'] : [])], {
+      timeoutMs: 3_600_000,
+    });
+    const results = JSON.parse(await readFile(out, 'utf8')) as EnginesSection['results'];
+    return { seconds: run.seconds, peakRssMB: run.peakRssMB, imagesPerModel: results.imagesPerModel, results };
   } finally {
-    if (before !== null) await writeFile(RESULTS(), before);
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

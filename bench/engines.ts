@@ -1,5 +1,5 @@
 /**
- * `npm run bench:engines [-- --quick] [-- --peer]`: the two engines side by side in one run, on the demo
+ * `npm run bench:engines [-- --quick] [-- --peer] [-- --out FILE]`: the two engines side by side in one run, on the demo
  * model (models/mnist-cnn) and the ~1M-parameter 64×64×3 CNN (bench/large-cnn.ts, seeded weights):
  *
  * - forward images/s, and the m-forward floor (forward images/s ÷ m): an exact m-row Jacobian costs at
@@ -16,7 +16,7 @@
  *
  * This machine is shared: the cases run in interleaved rounds (so load swings hit all of them), each
  * keeps its best round, and besides wall-clock rates every case reports the process CPU time per image,
- * worker threads included, which load inflates far less. Writes bench/engines-results.json.
+ * worker threads included, which load inflates far less. Writes bench/engines-results.json (or FILE).
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -297,10 +297,13 @@ async function main(): Promise<void> {
       largeCnnParameters: params,
       ks: KS,
       rounds: ROUNDS,
+      imagesPerModel: Object.fromEntries(cases.map((c) => [c.name, c.count])),
       rows,
       targets,
     };
-    writeFileSync(join(packageRoot(), 'bench', 'engines-results.json'), JSON.stringify(results, null, 2) + '\n');
+    const outArg = process.argv.indexOf('--out');
+    const out = outArg >= 0 ? process.argv[outArg + 1]! : join(packageRoot(), 'bench', 'engines-results.json');
+    writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
     const fmt = (v: number | null | undefined, d = 0) => (v === null || v === undefined ? '–' : v.toFixed(d));
     const lines = [
       `Machine: ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, load average ${load.before.toFixed(1)} → ${load.after.toFixed(1)}`,
