@@ -1,8 +1,8 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { RprError } from '../errors/index.js';
 import type { WeightTensor } from '../model/ir.js';
 import { layerSpectra, layerSpectrum, layerSvd } from './kernel-spectrum.js';
 import { conv2dOp, denseOp, depthwiseOp, modelOf, randomTensor, transposeOp, weightNode } from './test-fixtures.js';
+import { rprThrown } from '../../test/helpers/rpr-rejection.js';
 
 /** Independent reference: singular values as square roots of the eigenvalues of the smaller Gram matrix. */
 function referenceSingularValues(rows: number[][]): number[] {
@@ -101,15 +101,9 @@ describe('layerSpectrum', () => {
 
   it('rejects a kernel whose data does not fill its shape, and non-finite weights', () => {
     const short = weightNode('bad', conv2dOp({ shape: [3, 3, 2, 2], data: new Float32Array(35) }));
-    let thrown: unknown;
-    try {
-      layerSpectrum(short);
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).toBeInstanceOf(RprError);
-    expect((thrown as RprError).code).toBe('RPR_MODEL_INVALID');
-    expect((thrown as RprError).message).toContain("'bad'");
+    const thrown = rprThrown(() => layerSpectrum(short));
+    expect(thrown.code).toBe('RPR_MODEL_INVALID');
+    expect(thrown.message).toContain("'bad'");
 
     const nan = new Float32Array(4).fill(1);
     nan[2] = NaN;

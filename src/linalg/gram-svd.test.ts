@@ -1,9 +1,9 @@
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { RprError } from '../errors/index.js';
 import { rightCoordinates, svdFromGram } from './gram-svd.js';
 import type { DenseMatrix } from './operator.js';
 import { matrixWithSpectrum, randomMatrix, roundToFloat32 } from './test-matrices.js';
 import { createRng } from '../util/rng.js';
+import { rprThrown } from '../../test/helpers/rpr-rejection.js';
 
 /** A·Aᵀ, written out from the definition. */
 function gramOf(a: DenseMatrix): Float64Array {
@@ -128,22 +128,11 @@ describe('svdFromGram', () => {
   it('rejects a NaN row with RPR_NUMERIC and a bad shape with RPR_USAGE', () => {
     const g = gramOf(randomMatrix(1, 3, 5));
     g[4] = Number.NaN;
-    let caught: unknown;
-    try {
-      svdFromGram(g, 3, 5);
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught).toBeInstanceOf(RprError);
-    expect((caught as RprError).code).toBe('RPR_NUMERIC');
-    expect((caught as RprError).message).toMatch(/row 1/);
+    const caught = rprThrown(() => svdFromGram(g, 3, 5));
+    expect(caught.code).toBe('RPR_NUMERIC');
+    expect(caught.message).toMatch(/row 1/);
 
-    let shape: unknown;
-    try {
-      svdFromGram(new Float64Array(8), 3, 2);
-    } catch (e) {
-      shape = e;
-    }
-    expect((shape as RprError).code).toBe('RPR_USAGE');
+    const shape = rprThrown(() => svdFromGram(new Float64Array(8), 3, 2));
+    expect(shape.code).toBe('RPR_USAGE');
   });
 });

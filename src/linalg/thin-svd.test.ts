@@ -1,10 +1,10 @@
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { RprError } from '../errors/index.js';
 import { countingOperator } from './counting-operator.js';
 import { denseOperator, type DenseMatrix } from './operator.js';
 import type { SvdResult } from './svd-types.js';
 import { matrixWithSpectrum, randomMatrix, roundToFloat32 } from './test-matrices.js';
 import { exactSvd, thinSvd } from './thin-svd.js';
+import { rprThrown } from '../../test/helpers/rpr-rejection.js';
 
 /** Checks `got` against ml-matrix's one-sided Jacobi SVD of the same matrix, triplet by triplet. */
 function expectMatchesReference(a: DenseMatrix, got: SvdResult, tol: number): void {
@@ -127,23 +127,12 @@ describe('thinSvd', () => {
   it('rejects NaN input with RPR_NUMERIC and a bad shape with RPR_USAGE', () => {
     const bad = randomMatrix(1, 3, 5);
     bad.data[7] = Number.NaN;
-    let caught: unknown;
-    try {
-      thinSvd(bad);
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught).toBeInstanceOf(RprError);
-    expect((caught as RprError).code).toBe('RPR_NUMERIC');
-    expect((caught as RprError).message).toMatch(/row 1/);
+    const caught = rprThrown(() => thinSvd(bad));
+    expect(caught.code).toBe('RPR_NUMERIC');
+    expect(caught.message).toMatch(/row 1/);
 
-    let shape: unknown;
-    try {
-      thinSvd({ rows: 3, cols: 5, data: new Float64Array(14) });
-    } catch (e) {
-      shape = e;
-    }
-    expect((shape as RprError).code).toBe('RPR_USAGE');
+    const shape = rprThrown(() => thinSvd({ rows: 3, cols: 5, data: new Float64Array(14) }));
+    expect(shape.code).toBe('RPR_USAGE');
   });
 });
 

@@ -1,6 +1,6 @@
-import { RprError } from '../errors/index.js';
 import type { IRNode } from './ir.js';
 import { planeGeometry, transposedConvGeometry } from './conv-geometry.js';
+import { rprThrown } from '../../test/helpers/rpr-rejection.js';
 
 describe('planeGeometry', () => {
   it("'valid': floor((in − dilated window) / stride) + 1 per axis, strides and dilations read per axis", () => {
@@ -27,14 +27,8 @@ describe('transposedConvGeometry', () => {
   });
 
   it('refuses an input size that conv does not produce (output padding), naming the layer', () => {
-    let error: unknown;
-    try {
-      transposedConvGeometry(node, [5, 3, 2], [3, 3, 4, 2], [2, 2], 'same');
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(RprError);
-    expect((error as RprError).code).toBe('RPR_UNSUPPORTED_LAYER');
-    expect((error as RprError).message).toBe("layer 'up' of class Conv2DTranspose cannot be linearized: output padding (its output size is not the standard one)");
+    const error = rprThrown(() => transposedConvGeometry(node, [5, 3, 2], [3, 3, 4, 2], [2, 2], 'same'));
+    expect(error.code).toBe('RPR_UNSUPPORTED_LAYER');
+    expect(error.message).toBe("layer 'up' of class Conv2DTranspose cannot be linearized: output padding (its output size is not the standard one)");
   });
 });

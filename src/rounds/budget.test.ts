@@ -1,5 +1,5 @@
-import { RprError } from '../errors/index.js';
 import { assertBudgetLeft, budgetStatus, formatAmount } from './budget.js';
+import { rprThrown } from '../../test/helpers/rpr-rejection.js';
 
 describe('budget arithmetic', () => {
   const limits = { total: 250, perRound: 100, unit: 'samples' as const };
@@ -16,15 +16,9 @@ describe('budget arithmetic', () => {
 
   it('refuses a round when not even the cheapest image fits (RPR_BUDGET_SPENT, exit 3)', () => {
     expect(() => assertBudgetLeft(budgetStatus(limits, 249), 1)).not.toThrow();
-    let error: unknown;
-    try {
-      assertBudgetLeft(budgetStatus({ total: 10, perRound: 5, unit: 'cost' }, 9.75), 0.5);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(RprError);
-    expect((error as RprError).exitCode).toBe(3);
-    expect((error as RprError).message).toBe(
+    const error = rprThrown(() => assertBudgetLeft(budgetStatus({ total: 10, perRound: 5, unit: 'cost' }, 9.75), 0.5));
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toBe(
       'labeling budget spent: 9.75 of 10 cost used, 0.25 left is less than one image (0.5); raise budget.total (--budget) to select more',
     );
   });

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
-import { RprError } from '../errors/index.js';
 import { createRng } from '../util/rng.js';
 import { parseCron } from './cron-expression.js';
 import { runSchedule } from './schedule.js';
+import { rprThrown } from '../../test/helpers/rpr-rejection.js';
 
 /** cron-parser (a dependency of bullmq): an independent implementation to compare against. */
 interface CronParser {
@@ -66,15 +66,9 @@ describe('parseCron', () => {
     ['*/0 * * * *', /step of 0/],
     ['0 0 30 2 *', /never fires/],
   ])('rejects "%s" with a message naming the problem', (expr, message) => {
-    let error: unknown;
-    try {
-      parseCron(expr, { utc: true }).next(new Date('2025-01-01T00:00:00Z'));
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(RprError);
-    expect((error as RprError).code).toBe('RPR_USAGE');
-    expect((error as RprError).message).toMatch(message);
+    const error = rprThrown(() => parseCron(expr, { utc: true }).next(new Date('2025-01-01T00:00:00Z')));
+    expect(error.code).toBe('RPR_USAGE');
+    expect(error.message).toMatch(message);
   });
 });
 

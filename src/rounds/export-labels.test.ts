@@ -1,9 +1,9 @@
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RprError } from '../errors/index.js';
 import { exportLabels } from './export-labels.js';
 import { Ledger } from './ledger.js';
+import { rprRejection } from '../../test/helpers/rpr-rejection.js';
 
 function lines(path: string): Record<string, unknown>[] {
   return readFileSync(path, 'utf8')
@@ -59,8 +59,7 @@ describe('exportLabels', () => {
   it('refuses a file whose lines are not label lines, naming the line', async () => {
     const path = join(dir, 'labels.jsonl');
     writeFileSync(path, `${JSON.stringify({ id: 'a' })}\n[1, 2]\n`);
-    const error = await exportLabels(ledger, path).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RprError);
+    const error = await rprRejection(exportLabels(ledger, path));
     expect(error).toMatchObject({ code: 'RPR_CONFIG', context: { path, line: 2 } });
   });
 });

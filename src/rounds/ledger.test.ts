@@ -3,10 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { RprError } from '../errors/index.js';
 import { Ledger, LEDGER_SCHEMA_VERSION } from './ledger.js';
 import type { NewRound, NewSelection } from './ledger-types.js';
-import { rprRejection } from '../../test/helpers/rpr-rejection.js';
+import { rprRejection, rprThrown } from '../../test/helpers/rpr-rejection.js';
 
 const ROUND: NewRound = { policy: 'lowest-rpr', sink: 'jsonl', configDigest: 'c', modelDigest: 'm', budgetUnit: 'samples' };
 const LIMITS = { total: 1000, perRound: 100 };
@@ -17,17 +16,6 @@ function tempLedgerPath(): string {
 
 function selection(id: string, rank: number, cost = 1): NewSelection {
   return { id, uri: `/pool/${id}.png`, rank, score: 1 - rank / 100, cost, scores: { 'rpr@10': rank / 100 }, predicted: rank % 10 };
-}
-
-function thrown(fn: () => unknown): RprError {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(RprError);
-  return error as RprError;
 }
 
 /** A pid that existed and has exited. */
@@ -63,7 +51,7 @@ describe('Ledger', () => {
       ['c', 'selected', null],
     ]);
 
-    const partial = thrown(() => ledger.markQueued(1, new Map([['a', 't1']])));
+    const partial = rprThrown(() => ledger.markQueued(1, new Map([['a', 't1']])));
     expect(partial.code).toBe('RPR_SINK_REFUSED');
     expect(ledger.round(1)?.status).toBe('open');
     expect(ledger.selections(1)[0]?.taskId).toBeNull();
@@ -113,7 +101,7 @@ describe('Ledger', () => {
     ledger.createRound(ROUND, [selection('a', 1, 2.5), selection('b', 2, 4)], { total: 10, perRound: 7 });
     ledger.markQueued(1, new Map([['a', '1'], ['b', '2']]));
     expect(ledger.spent()).toBeCloseTo(6.5, 12);
-    const over = thrown(() => ledger.createRound(ROUND, [selection('c', 1, 3.6)], { total: 10, perRound: 7 }));
+    const over = rprThrown(() => ledger.createRound(ROUND, [selection('c', 1, 3.6)], { total: 10, perRound: 7 }));
     expect(over.code).toBe('RPR_INTERNAL');
     ledger.createRound(ROUND, [selection('c', 1, 3.5)], { total: 10, perRound: 7 });
     expect(ledger.spent()).toBeCloseTo(10, 12);
@@ -121,9 +109,9 @@ describe('Ledger', () => {
 
   it('refuses a second open round and a sample selected twice, leaving nothing half-written', () => {
     ledger.createRound(ROUND, [selection('a', 1)], LIMITS);
-    expect(thrown(() => ledger.createRound(ROUND, [selection('b', 1)], LIMITS)).message).toMatch(/round 1 is still open/);
+    expect(rprThrown(() => ledger.createRound(ROUND, [selection('b', 1)], LIMITS)).message).toMatch(/round 1 is still open/);
     ledger.markQueued(1, new Map([['a', '1']]));
-    const again = thrown(() => ledger.createRound(ROUND, [selection('b', 1), selection('a', 2)], LIMITS));
+    const again = rprThrown(() => ledger.createRound(ROUND, [selection('b', 1), selection('a', 2)], LIMITS));
     expect(again.message).toMatch(/already selected in round 1/);
     expect(ledger.rounds().map((r) => r.id)).toEqual([1]);
     expect(ledger.sample('b')).toBeNull();
@@ -132,7 +120,7 @@ describe('Ledger', () => {
 
   it('writes nothing without the lease', () => {
     const reader = Ledger.open(ledger.path);
-    expect(thrown(() => reader.recordScored([{ id: 'x', uri: 'x' }])).code).toBe('RPR_INTERNAL');
+    expect(rprThrown(() => reader.recordScored([{ id: 'x', uri: 'x' }])).code).toBe('RPR_INTERNAL');
     expect(reader.sample('x')).toBeNull();
     reader.close();
   });
@@ -179,7 +167,7 @@ describe('Ledger lease', () => {
     const takeovers: string[] = [];
     await next.acquireLease({ ttlMs: 1000, onTakeover: (_, why) => takeovers.push(why) });
     expect(takeovers).toEqual([expect.stringMatching(/lease expired/)]);
-    const lost = thrown(() => stalled.recordScored([{ id: 'x', uri: 'x' }]));
+    const lost = rprThrown(() => stalled.recordScored([{ id: 'x', uri: 'x' }]));
     expect(lost.code).toBe('RPR_LEDGER_BUSY');
     expect(lost.message).toMatch(/lost its lease/);
     expect(next.sample('x')).toBeNull();
@@ -213,7 +201,7 @@ describe('Ledger lease', () => {
 
 describe('Ledger.open', () => {
   it('refuses a missing ledger when it must exist, a foreign SQLite file, and another schema version', () => {
-    const missing = thrown(() => Ledger.open(join(tmpdir(), 'no-such-dir-rpr', 'l.sqlite'), { mustExist: true }));
+    const missing = rprThrown(() => Ledger.open(join(tmpdir(), 'no-such-dir-rpr', 'l.sqlite'), { mustExist: true }));
     expect(missing.code).toBe('RPR_USAGE');
     expect(missing.message).toMatch(/no ledger at .*run `rpr-select select` first/);
 
@@ -221,13 +209,13 @@ describe('Ledger.open', () => {
     const other = new Database(foreign);
     other.exec('CREATE TABLE t (x)');
     other.close();
-    expect(thrown(() => Ledger.open(foreign)).message).toMatch(/not an rpr-select ledger/);
+    expect(rprThrown(() => Ledger.open(foreign)).message).toMatch(/not an rpr-select ledger/);
 
     const future = tempLedgerPath();
     Ledger.open(future).close();
     const raw = new Database(future);
     raw.pragma(`user_version = ${LEDGER_SCHEMA_VERSION + 1}`);
     raw.close();
-    expect(thrown(() => Ledger.open(future)).message).toMatch(/schema version 2; this rpr-select reads version 1/);
+    expect(rprThrown(() => Ledger.open(future)).message).toMatch(/schema version 2; this rpr-select reads version 1/);
   });
 });

@@ -3,7 +3,7 @@ import { RprError } from '../errors/index.js';
 import type { Sink, SinkTarget } from '../sinks/index.js';
 import type { RoundRecord, RoundStatus } from './ledger-types.js';
 import { sinkForRounds } from './rounds-sink.js';
-import { rprRejection } from '../../test/helpers/rpr-rejection.js';
+import { rprRejection, rprThrown } from '../../test/helpers/rpr-rejection.js';
 
 const LS_PROJECT = ['sink', 'labelStudio', 'project'];
 
@@ -43,16 +43,10 @@ function reaching(target: SinkTarget | null, name = 'label-studio'): Sink {
 }
 
 function usageError(run: () => unknown): RprError {
-  let caught: unknown = null;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(RprError);
-  expect((caught as RprError).code).toBe('RPR_USAGE');
-  expect((caught as RprError).exitCode).toBe(2);
-  return caught as RprError;
+  const error = rprThrown(run);
+  expect(error.code).toBe('RPR_USAGE');
+  expect(error.exitCode).toBe(2);
+  return error;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<RprError> {

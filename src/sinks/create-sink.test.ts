@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../config/index.js';
-import { RprError } from '../errors/index.js';
 import { createSink, registerSink, sinkNames } from './create-sink.js';
 import { JsonlSink } from './jsonl/index.js';
 import type { Sink } from './sink.js';
+import { rprRejection } from '../../test/helpers/rpr-rejection.js';
 
 const context = (name: string, path = join(mkdtempSync(join(tmpdir(), 'rpr-sink-')), 'q.jsonl')) => ({
   config: { ...DEFAULT_CONFIG.sink, name, jsonl: { path } },
@@ -22,10 +22,9 @@ describe('createSink', () => {
   });
 
   it('rejects an unknown name with RPR_UNKNOWN_NAME listing the registered sinks', async () => {
-    const error = await createSink(context('jsnol')).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RprError);
-    expect((error as RprError).code).toBe('RPR_UNKNOWN_NAME');
-    expect((error as RprError).message).toBe(`unknown sink 'jsnol'; valid names: ${sinkNames().join(', ')}`);
+    const error = await rprRejection(createSink(context('jsnol')));
+    expect(error.code).toBe('RPR_UNKNOWN_NAME');
+    expect(error.message).toBe(`unknown sink 'jsnol'; valid names: ${sinkNames().join(', ')}`);
   });
 
   it('takes a new platform with one registration, and refuses a name twice', async () => {

@@ -1,4 +1,4 @@
-/** The error a promise that must fail with an RprError rejects with, for the checks a test makes on it. */
+/** The RprError a call that must fail throws or rejects with, for the checks a test makes on it. */
 import { RprError } from '../../src/errors/index.js';
 
 /** Fails the test when `promise` resolves or rejects with anything but an RprError; else that error. */
@@ -7,6 +7,18 @@ export async function rprRejection(promise: Promise<unknown>): Promise<RprError>
     () => null,
     (e: unknown) => e,
   );
+  expect(error).toBeInstanceOf(RprError);
+  return error as RprError;
+}
+
+/** Fails the test when `run` returns or throws anything but an RprError; else that error. */
+export function rprThrown(run: () => unknown): RprError {
+  let error: unknown = null;
+  try {
+    run();
+  } catch (e) {
+    error = e;
+  }
   expect(error).toBeInstanceOf(RprError);
   return error as RprError;
 }

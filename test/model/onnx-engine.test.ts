@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCliInProcess } from '../../src/cli/testing/in-process-cli.js';
-import { RprError } from '../../src/errors/index.js';
 import type { EngineChoice } from '../../src/model/load-model.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { mnistPart, writeDigitPngs } from '../../src/pool/index.js';
 import { bundledModelPath } from '../../src/util/package-root.js';
+import { rprRejection } from '../helpers/rpr-rejection.js';
 
 const cli = (cwd: string, argv: string[]) => runCliInProcess(cwd, argv);
 
@@ -31,10 +31,9 @@ describe('engine choice', () => {
   });
 
   it('an unknown engine is RPR_UNKNOWN_NAME listing the valid ones', async () => {
-    const error = await loadModel(bundledModelPath(), { engine: 'torch' as EngineChoice }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RprError);
-    expect((error as RprError).code).toBe('RPR_UNKNOWN_NAME');
-    expect((error as RprError).message).toMatch(/auto, onnxruntime, tfjs/);
+    const error = await rprRejection(loadModel(bundledModelPath(), { engine: 'torch' as EngineChoice }));
+    expect(error.code).toBe('RPR_UNKNOWN_NAME');
+    expect(error.message).toMatch(/auto, onnxruntime, tfjs/);
   });
 
   describe('rpr-select score --engine', () => {

@@ -29,6 +29,7 @@ import type { Sample } from '../../src/pool/types.js';
 import { createRng } from '../../src/util/rng.js';
 import { autogradVjps, relativeError, rowsTimes, unitRows } from '../helpers/compare.js';
 import { ONNX_FIXTURES, fixturePath } from '../fixtures/onnx/tfjs-twins.js';
+import { rprThrown, rprRejection } from '../helpers/rpr-rejection.js';
 
 const TOLERANCE = 1e-4;
 
@@ -117,9 +118,8 @@ describe('loadModel with an .onnx file', () => {
   });
 
   it('names a missing file', async () => {
-    const error = await loadModel('/nonexistent/model.onnx').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RprError);
-    expect((error as RprError).code).toBe('RPR_MODEL_NOT_FOUND');
+    const error = await rprRejection(loadModel('/nonexistent/model.onnx'));
+    expect(error.code).toBe('RPR_MODEL_NOT_FOUND');
   });
 });
 
@@ -131,14 +131,7 @@ function model(c: number, h: number, w: number, body: (b: GraphBuilder, x: strin
 }
 
 function conversionError(bytes: Uint8Array): RprError {
-  let caught: unknown = null;
-  try {
-    onnxModelToIR(bytes, 'test.onnx');
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(RprError);
-  return caught as RprError;
+  return rprThrown(() => onnxModelToIR(bytes, 'test.onnx'));
 }
 
 describe('what the frontend refuses', () => {
@@ -309,10 +302,9 @@ describe('layouts the frontend accepts', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rpr-onnx-'));
     const copy = join(dir, 'decoder.onnx');
     await writeFile(copy, readFileSync(fixturePath('decoder')));
-    const error = await loadOnnxModel(copy).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RprError);
-    expect((error as RprError).code).toBe('RPR_MODEL_INVALID');
-    expect((error as RprError).message).toContain('decoder.onnx.data');
+    const error = await rprRejection(loadOnnxModel(copy));
+    expect(error.code).toBe('RPR_MODEL_INVALID');
+    expect(error.message).toContain('decoder.onnx.data');
     await rm(dir, { recursive: true });
   });
 });

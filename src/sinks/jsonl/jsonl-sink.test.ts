@@ -6,6 +6,7 @@ import { describeSinkContract } from '../sink-contract.js';
 import type { SinkItem } from '../sink.js';
 import { JsonlSink, labelsPathFor } from './jsonl-sink.js';
 import { formatCsv } from './queue-format.js';
+import { rprRejection } from '../../../test/helpers/rpr-rejection.js';
 
 function item(round: number, index: number): SinkItem {
   return {
@@ -74,10 +75,9 @@ describe('JsonlSink', () => {
   it('refuses a corrupt line in the middle, naming the file and line', async () => {
     const path = tempQueue();
     writeFileSync(path, `${JSON.stringify(item(1, 0))}\nnot json\n${JSON.stringify(item(1, 1))}\n`);
-    const error = await JsonlSink.open({ path }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RprError);
-    expect((error as RprError).code).toBe('RPR_SINK_REFUSED');
-    expect((error as RprError).message).toContain(`${path} line 2 is not valid JSON`);
+    const error = await rprRejection(JsonlSink.open({ path }));
+    expect(error.code).toBe('RPR_SINK_REFUSED');
+    expect(error.message).toContain(`${path} line 2 is not valid JSON`);
   });
 
   it('reads labels from <queue>.labels.jsonl, and names a bad line', async () => {

@@ -1,5 +1,5 @@
-import { RprError } from '../../errors/index.js';
 import { buildChoicesConfig, choicesResult, parseChoicesConfig } from './labeling-config.js';
+import { rprThrown } from '../../../test/helpers/rpr-rejection.js';
 
 describe('buildChoicesConfig / parseChoicesConfig', () => {
   it('round-trips class names in order, including characters XML must escape', () => {
@@ -29,14 +29,8 @@ describe('buildChoicesConfig / parseChoicesConfig', () => {
 
   it('refuses empty or repeated class names', () => {
     for (const names of [[], ['a', 'a'], ['a', ' ']]) {
-      let caught: unknown;
-      try {
-        buildChoicesConfig(names);
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(RprError);
-      expect((caught as RprError).code).toBe('RPR_CONFIG');
+      const caught = rprThrown(() => buildChoicesConfig(names));
+      expect(caught.code).toBe('RPR_CONFIG');
     }
   });
 

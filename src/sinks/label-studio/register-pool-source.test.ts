@@ -1,8 +1,8 @@
 import { loadConfig } from '../../config/index.js';
-import { RprError } from '../../errors/index.js';
 import { createPoolSource, poolSourceKindNames } from '../../pool/index.js';
 import '../create-sink.js';
 import { labelStudioPoolKind } from './register-pool-source.js';
+import { rprRejection } from '../../../test/helpers/rpr-rejection.js';
 
 describe('the label-studio pool kind', () => {
   it('is registered with the sinks, and a --pool label-studio:<project> flag reaches it unresolved', async () => {
@@ -32,9 +32,8 @@ describe('the label-studio pool kind', () => {
     expect((await kind.create('Street signs', {})).description).toBe('Label Studio project Street signs at http://ls.example');
     expect(await kind.detect('/some/dir')).toBe(false);
 
-    const error = await labelStudioPoolKind({}).create('12', {}).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RprError);
+    const error = await rprRejection(labelStudioPoolKind({}).create('12', {}));
     expect(error).toMatchObject({ code: 'RPR_CONFIG' });
-    expect((error as RprError).message).toContain('LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY');
+    expect(error.message).toContain('LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY');
   });
 });
