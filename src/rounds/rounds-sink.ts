@@ -8,7 +8,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { LoadedConfig, SinkConfig } from '../config/index.js';
 import { errors } from '../errors/index.js';
-import type { Sink, SinkTarget } from '../sinks/index.js';
+import { createSink, type Sink, type SinkTarget } from '../sinks/index.js';
+import { configuredClassNames } from './configured-class-names.js';
 import type { RoundRecord } from './ledger-types.js';
 
 /** The key of RoundRecord.details under which a round records its sink's target. */
@@ -76,6 +77,29 @@ export function sinkForRounds(loaded: LoadedConfig, rounds: readonly RoundRecord
       );
     },
   };
+}
+
+/**
+ * Opens the sink `rounds` were pushed to (see sinkForRounds) and checks that it reaches their target.
+ * It never creates a target: finishing rounds reads what they pushed, and a missing project is an error.
+ */
+export async function openRoundsSink(loaded: LoadedConfig, rounds: readonly RoundRecord[], command: string): Promise<Sink> {
+  const target = sinkForRounds(loaded, rounds, command);
+  const classNames = await configuredClassNames(loaded.config);
+  const sink = await createSink({
+    config: target.config,
+    secrets: loaded.secrets,
+    modelDigest: rounds.at(-1)?.modelDigest ?? '',
+    createTarget: false,
+    ...(classNames ? { classNames } : {}),
+  });
+  try {
+    await target.verify(sink);
+  } catch (error) {
+    await sink.close();
+    throw error;
+  }
+  return sink;
 }
 
 /** The target a round recorded, or null for a round from before targets were recorded. */

@@ -16,7 +16,7 @@ import { Ledger } from './ledger.js';
 import { openLeasedLedger } from './leased-ledger.js';
 import type { LeaseHolder } from './ledger-types.js';
 import { resumeRound, runRound, type RankCandidates, type RoundHooks, type RoundReport } from './run-round.js';
-import { sinkForRounds } from './rounds-sink.js';
+import { openRoundsSink, sinkForRounds } from './rounds-sink.js';
 
 /** A scoring session as a round needs it: createScorer's, or a test double's. */
 export interface ScoringSessionLike {
@@ -88,18 +88,8 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
   try {
     const open = ledger.openRound();
     if (open !== null) {
-      const classNames = await configuredClassNames(config);
-      const target = sinkForRounds(options.loaded, [open], 'select');
-      sink = dryRun
-        ? previewSink(open.sink)
-        : await createSink({
-            config: target.config,
-            secrets,
-            modelDigest: open.modelDigest,
-            createTarget: false,
-            ...(classNames ? { classNames } : {}),
-          });
-      await target.verify(sink);
+      if (dryRun) sinkForRounds(options.loaded, [open], 'select');
+      sink = dryRun ? previewSink(open.sink) : await openRoundsSink(options.loaded, [open], 'select');
       const report = await resumeRound({ ledger, sink, budget, dryRun, ...(options.hooks ? { hooks: options.hooks } : {}) }, open);
       return { report, backend: null };
     }
@@ -203,12 +193,6 @@ export function configuredScorerOptions(config: ResolvedConfig): Omit<CreateScor
     workers: config.model.workers,
     batchMemoryMB: config.model.batchMemoryMB,
   };
-}
-
-/** The configured model's class names from its metadata.json, read without loading TF.js. */
-export async function configuredClassNames(config: ResolvedConfig): Promise<readonly string[] | undefined> {
-  const { readModelMetadata } = await import('../model/load-model.js');
-  return (await readModelMetadata(config.model.path).catch(() => null))?.classNames;
 }
 
 /** A dry run names its sink but never touches it (opening a queue may repair it, a server may be down). */

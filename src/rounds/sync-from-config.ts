@@ -1,12 +1,10 @@
 import { dirname, join, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/index.js';
-import { createSink } from '../sinks/index.js';
 import { exportLabels } from './export-labels.js';
 import type { LeaseHolder } from './ledger-types.js';
 import { openLeasedLedger } from './leased-ledger.js';
-import { sinkForRounds } from './rounds-sink.js';
+import { openRoundsSink } from './rounds-sink.js';
 import { syncLabels, type SyncReport } from './sync-labels.js';
-import { configuredClassNames } from './select-round.js';
 
 /** The name of the labels file `sync` writes beside the ledger unless told otherwise. */
 export const LABELS_FILE = 'labels.jsonl';
@@ -29,23 +27,13 @@ export async function syncFromConfig(options: {
   readonly signal?: AbortSignal;
   readonly onTakeover?: (previous: LeaseHolder, why: string) => void;
 }): Promise<ConfiguredSyncReport> {
-  const { config, secrets } = options.loaded;
+  const { config } = options.loaded;
   const labelsPath = resolve(options.labelsPath ?? join(dirname(config.ledger.path), LABELS_FILE));
   const held = await openLeasedLedger(config, { ...options, mustExist: true });
   try {
-    const rounds = held.ledger.rounds();
-    const target = sinkForRounds(options.loaded, rounds, 'sync');
-    const classNames = await configuredClassNames(config);
-    const sink = await createSink({
-      config: target.config,
-      secrets,
-      modelDigest: rounds.at(-1)?.modelDigest ?? '',
-      createTarget: false,
-      ...(classNames ? { classNames } : {}),
-    });
+    const sink = await openRoundsSink(options.loaded, held.ledger.rounds(), 'sync');
     let report: SyncReport;
     try {
-      await target.verify(sink);
       report = await syncLabels({ ledger: held.ledger, sink });
     } finally {
       await sink.close();
