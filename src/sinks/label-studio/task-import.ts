@@ -68,7 +68,7 @@ export class TaskImporter {
   /** Makes the project hold one task per item of `batch`, recording sample id → task id in `taskIds`. */
   async importBatch(batch: readonly ImportItem[], reconcileFirst: boolean, taskIds: Map<string, string>): Promise<void> {
     const client = this.#client;
-    let pending = reconcileFirst ? await this.reconcile(batch, taskIds) : batch;
+    let pending = reconcileFirst ? await this.#reconcileWithPredictions(batch, taskIds) : batch;
     let unsettled = false;
     for (let retry = 0; pending.length > 0; retry++) {
       const sent = pending;
@@ -89,7 +89,7 @@ export class TaskImporter {
         unsettled ||= lost;
         const retryAfter = error.context['retryAfterMs'];
         await client.backoff(retry, typeof retryAfter === 'number' ? retryAfter : null, lost ? client.timeoutMs : 0);
-        pending = await this.reconcile(pending, taskIds);
+        pending = await this.#reconcileWithPredictions(pending, taskIds);
         continue;
       }
       await this.#record(sent, answer, taskIds);
@@ -98,8 +98,21 @@ export class TaskImporter {
     if (unsettled) {
       // A lost request that commits even later leaves copies; one more look removes those that landed by now.
       await client.backoff(0, null, client.timeoutMs);
-      await this.reconcile(batch, taskIds);
+      await this.#reconcileWithPredictions(batch, taskIds);
     }
+  }
+
+  /**
+   * reconcile, then the predictions of the tasks it found: a task seen there may come from an import this
+   * importer lost track of (timed out, dropped), which ran beside a later one, and Label Studio may have
+   * dropped that import's predictions.
+   */
+  async #reconcileWithPredictions(items: readonly ImportItem[], taskIds: Map<string, string>): Promise<readonly ImportItem[]> {
+    const missing = await this.reconcile(items, taskIds);
+    const absent = new Set(missing);
+    const found = items.filter((item) => !absent.has(item));
+    if (found.length > 0) await this.ensurePredictions(found, taskIds);
+    return missing;
   }
 
   async #record(sent: readonly ImportItem[], answer: ImportAnswer, taskIds: Map<string, string>): Promise<void> {
