@@ -15,6 +15,7 @@ import type { EngineChoice } from '../model/load-model.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
 import { preprocessingDigest } from '../pool/index.js';
 import { errorMessage } from '../pool/error-message.js';
+import { untilAborted } from '../util/until-aborted.js';
 import { checkRedis, connectionOf } from './connect-redis.js';
 import { fetchExcluded } from './excluded-ids.js';
 import { DEFAULT_QUEUE } from './queue-settings.js';
@@ -143,10 +144,7 @@ export async function runShardWorker(options: ShardWorkerOptions): Promise<Shard
   try {
     await worker.waitUntilReady();
     emit({ kind: 'ready', worker: id, queue: queueName });
-    await new Promise<void>((resolve) => {
-      if (options.signal.aborted) resolve();
-      else options.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(options.signal);
     emit({ kind: 'stopping', active });
   } finally {
     await worker.close();

@@ -10,6 +10,7 @@ import { createScorer } from '../../metrics/index.js';
 import type { PoolSource } from '../../pool/types.js';
 import { startMlBackend } from '../../sinks/label-studio/index.js';
 import { bundledModelPath } from '../../util/package-root.js';
+import { untilAborted } from '../../util/until-aborted.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv } from '../command-env.js';
 import { parseKs } from './score.js';
@@ -79,10 +80,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
           ? `images come from the Label Studio that calls /setup, else from ${labelStudio.url} (LABEL_STUDIO_URL)`
           : 'images come from the Label Studio that calls /setup, with its legacy token; set LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY for when that token is refused',
       );
-      await new Promise<void>((resolveStop) => {
-        if (ctx.signal.aborted) resolveStop();
-        ctx.signal.addEventListener('abort', () => resolveStop(), { once: true });
-      });
+      await untilAborted(ctx.signal);
       await backend.close();
       await session.close();
     },

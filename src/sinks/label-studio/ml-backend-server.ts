@@ -10,11 +10,11 @@
  * /setup's token is refused where legacy tokens are disabled, and its hostname may not be reachable from
  * here. A source that refuses the token or cannot be reached is not asked again.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { debuglog } from 'node:util';
 import { RprError } from '../../errors/index.js';
 import { LabelStudioClient, type LabelStudioClientOptions } from './client.js';
+import { HttpError, readJsonBody, routeOf, sendJson as send, startJsonServer } from './json-http.js';
 import { choicesResult, DEFAULT_CHOICES_CONFIG, parseChoicesConfig, type ChoicesConfig } from './labeling-config.js';
 import { fetchTaskImage, imageReference } from './task-image.js';
 import type { RawTask } from './task-pages.js';
@@ -87,28 +87,18 @@ interface ImageSource {
 /** Failures after which the next source is tried; the rest are the image's own (e.g. a missing file). */
 const TRY_NEXT_SOURCE: ReadonlySet<string> = new Set(['RPR_SINK_AUTH', 'RPR_SINK_UNREACHABLE']);
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export async function startMlBackend(options: MlBackendOptions): Promise<MlBackend> {
   const backend = new RprMlBackend(options);
-  const server = createServer((req, res) => void backend.handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  const server = await startJsonServer({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    handle: (req, res) => backend.handle(req, res),
+    onError: (req, message) => debug('ml-backend: %s %s failed: %s', req.method, req.url, message),
   });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}`,
+    url: server.url,
     close: async () => {
-      await closeServer(server);
+      await server.close();
       await backend.close();
     },
   };
@@ -131,31 +121,22 @@ class RprMlBackend {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      const path = new URL(req.url ?? '/', 'http://backend').pathname.replace(/\/+$/, '') || '/';
-      const route = `${req.method ?? 'GET'} ${path}`;
-      switch (route) {
-        case 'GET /':
-        case 'GET /health':
-          return send(res, 200, { status: 'UP', model_class: 'rpr-select', model_version: this.#options.modelVersion });
-        case 'GET /versions':
-          return send(res, 200, { versions: [this.#options.modelVersion] });
-        case 'POST /setup':
-          return send(res, 200, this.#setup(await this.#body<SetupRequest>(req)));
-        case 'POST /predict':
-          return send(res, 200, await this.#predict(await this.#body<PredictRequest>(req)));
-        case 'POST /webhook':
-          await this.#body<unknown>(req);
-          return send(res, 200, { status: 'ok' });
-        default:
-          throw new HttpError(404, `no route ${route}`);
-      }
-    } catch (error) {
-      const status = error instanceof HttpError ? error.status : 500;
-      const message = error instanceof Error ? error.message : String(error);
-      debug('ml-backend: %s %s failed: %s', req.method, req.url, message);
-      if (!res.headersSent) send(res, status, { status: 'error', error: message });
-      else res.destroy();
+    const route = routeOf(req);
+    switch (route) {
+      case 'GET /':
+      case 'GET /health':
+        return send(res, 200, { status: 'UP', model_class: 'rpr-select', model_version: this.#options.modelVersion });
+      case 'GET /versions':
+        return send(res, 200, { versions: [this.#options.modelVersion] });
+      case 'POST /setup':
+        return send(res, 200, this.#setup(await this.#body<SetupRequest>(req)));
+      case 'POST /predict':
+        return send(res, 200, await this.#predict(await this.#body<PredictRequest>(req)));
+      case 'POST /webhook':
+        await this.#body<unknown>(req);
+        return send(res, 200, { status: 'ok' });
+      default:
+        throw new HttpError(404, `no route ${route}`);
     }
   }
 
@@ -252,37 +233,11 @@ class RprMlBackend {
     return client;
   }
 
-  async #body<T>(req: IncomingMessage): Promise<T> {
-    const limit = this.#options.maxBodyBytes ?? 64 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw new HttpError(413, `request body over ${limit} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
-    try {
-      return (text === '' ? {} : JSON.parse(text)) as T;
-    } catch {
-      throw new HttpError(400, 'request body is not JSON');
-    }
+  #body<T>(req: IncomingMessage): Promise<T> {
+    return readJsonBody<T>(req, this.#options.maxBodyBytes ?? 64 * 1024 * 1024);
   }
 }
 
 function sourceOf(options: LabelStudioClientOptions): ImageSource {
   return { key: `${options.url}\n${options.apiKey}`, options };
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
 }
