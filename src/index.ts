@@ -14,4 +14,4 @@ export * from './rounds/index.js';
 export * from './config/index.js';
 export * from './diagnostics/index.js';
 export * from './distributed/index.js';
-export { LabelStudioSink, createLabelStudioSink, LabelStudioPoolSource, startMlBackend } from './sinks/label-studio/index.js';
+export { LabelStudioSink, createLabelStudioSink, LabelStudioPoolSource, startMlBackend, startWebhookListener, registerWebhook } from './sinks/label-studio/index.js';

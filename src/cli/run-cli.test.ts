@@ -214,6 +214,18 @@ describe('rpr-select rounds, sync, schedule', () => {
     expect(bad.stderr).toContain('hour field "25" has 25, outside 0-23');
   });
 
+  it('webhook refuses bad flags, and --register for rounds that went to the jsonl sink, with exit 2 once it has synced', async () => {
+    const cwd = workdir();
+    await select(cwd);
+    const badPort = await cli(cwd, ['webhook', '--port', '70000']);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('--port must be an integer from 0 to 65535 (got 70000)');
+    const run = await cli(cwd, ['webhook', '--json', '--port', '0', '--register', 'http://127.0.0.1:9/']);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout.trim())).toMatchObject({ triggers: ['start'], labeled: 0, unchanged: 0 });
+    expect(run.stderr).toMatch(/--register needs the label-studio sink; the rounds use the jsonl sink/);
+  });
+
   it("schedule runs select at the next minute and passes the scorer's warnings on to stderr", async () => {
     const cwd = workdir();
     const warning = 'the reference set was cut to its first 3 images';

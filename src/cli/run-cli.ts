@@ -15,6 +15,7 @@ import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
 import { selectCommand } from './commands/select.js';
 import { syncCommand } from './commands/sync.js';
+import { webhookCommand } from './commands/webhook.js';
 import { workerCommand } from './commands/worker.js';
 import { createLogger } from './logger.js';
 import { reportError } from './report-error.js';
@@ -53,6 +54,7 @@ function buildCli(ctx: CliContext): Argv<GlobalArgs> {
     .command(selectCommand(ctx))
     .command(roundsCommand(ctx))
     .command(syncCommand(ctx))
+    .command(webhookCommand(ctx))
     .command(scheduleCommand(ctx))
     .command(scoreCommand(ctx))
     .command(diagnoseCommand(ctx))

@@ -51,3 +51,6 @@ export { parseCron } from './cron-expression.js';
 export type { CronSchedule } from './cron-expression.js';
 export { runSchedule } from './schedule.js';
 export type { ScheduleOptions } from './schedule.js';
+export { startSyncLoop } from './sync-loop.js';
+export type { SyncLoop, SyncLoopOptions } from './sync-loop.js';
+export { openRoundsSink } from './rounds-sink.js';

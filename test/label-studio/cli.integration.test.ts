@@ -23,7 +23,7 @@ import { Ledger } from '../../src/rounds/ledger.js';
 import type { RoundRecord, SelectionRecord } from '../../src/rounds/ledger-types.js';
 import { writeDigitPngs } from '../../src/pool/demo-pool.js';
 import { buildChoicesConfig } from '../../src/sinks/label-studio/labeling-config.js';
-import { assertBuilt, pausedAt, runCli, startCli, type CliProcess, type CliResult } from '../helpers/cli-process.js';
+import { assertBuilt, killAllCli, pausedAt, runCli, startCli, type CliProcess, type CliResult } from '../helpers/cli-process.js';
 import { closedPort } from '../helpers/closed-port.js';
 import { describeWithService, itWithService } from '../helpers/require-service.js';
 import { expectRefusedTokenRenewed, FaultProxy } from './helpers/fault-proxy.js';
@@ -111,6 +111,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
   });
 
   afterAll(async () => {
+    await killAllCli();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -370,6 +371,46 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
 
     // The round's own project, by title: the sixth annotation comes in.
     expect(JSON.parse(ok(await sync(['--json', '--ls-project', title])).stdout)).toMatchObject({ labeled: 1, unchanged: 3, exported: 1 });
+  }, SLOW_TEST_MS);
+
+  it('webhook --register: the listener syncs the annotations Label Studio tells it about (no `sync` run), and removes its webhook when stopped', async () => {
+    const dir = join(root, 'webhook');
+    await mkdir(dir, { recursive: true });
+    const config = DOCUMENT_ROOT === '/' ? [] : ['--config', join(dir, 'rpr.yaml')];
+    if (config.length > 0) await writeFile(config[1]!, stringify({ sink: { labelStudio: { documentRoot: DOCUMENT_ROOT } } }));
+    const title = `rpr-cli-webhook-${process.pid}-${Date.now()}`;
+    const selected = JSON.parse(
+      ok(
+        await runCli(
+          ['select', '--json', ...config, '--pool', pool, '--cache', cachePath, '--workers', '1', '--round-size', '5', '--sink', 'label-studio', '--ls-project', title],
+          { cwd: dir, env: SERVER_ENV, timeoutMs: SLOW_TEST_MS },
+        ),
+      ).stdout,
+    ) as { selected: { id: string; uri: string; taskId: string }[] };
+    const projectId = await raw.projectIdByTitle(title);
+    const port = await closedPort();
+    const hookUrl = `http://127.0.0.1:${port}/`;
+    const hooks = async () => (await raw.ok<{ url: string }[]>('GET', `/api/webhooks/?project=${projectId}`)).filter((hook) => hook.url === hookUrl);
+    const ledgerPath = join(dir, '.rpr-select', 'ledger.sqlite');
+    const labeled = () => readLedgerAt(ledgerPath, (ledger) => ledger.selections(1).filter((s) => s.state === 'labeled').map((s) => s.id));
+
+    // No polling: only the webhook can bring the annotations in.
+    const listener = startCli(['webhook', '--json', ...config, '--port', String(port), '--register', hookUrl, '--poll-interval', '0'], { cwd: dir, env: SERVER_ENV });
+    await listener.waitForStderr('listening for Label Studio webhooks', PROGRESS_MS);
+    expect(await hooks()).toHaveLength(1);
+    const annotated = selected.selected.slice(0, 2);
+    for (const s of annotated) await raw.ok('POST', `/api/tasks/${s.taskId}/annotations/`, { result: [choice(trueLabel(s.uri))] });
+    await listener.waitUntil('both annotations are in the ledger', () => labeled().length === 2, PROGRESS_MS);
+    expect(new Set(labeled())).toEqual(new Set(annotated.map((s) => s.id)));
+
+    const stopped = await listener.stop();
+    expect(stopped.code).toBe(0);
+    const lines = stopped.stdout.trim().split('\n').map((line) => JSON.parse(line) as { triggers: string[]; labeled: number });
+    expect(lines[0]).toMatchObject({ triggers: ['start'], labeled: 0 });
+    expect(lines.slice(1).every((line) => line.triggers.every((t) => t.startsWith('ANNOTATION')))).toBe(true);
+    expect(lines.reduce((sum, line) => sum + line.labeled, 0)).toBe(2);
+    expect(await hooks()).toHaveLength(0);
+    expect((await readFile(join(dir, '.rpr-select', 'labels.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(2);
   }, SLOW_TEST_MS);
 
   it('SIGKILL in the middle of the import (the answer to the fifth of 20 batches held back), then a re-run: exactly 100 tasks', async () => {

@@ -13,3 +13,7 @@ export { RETRY_DEFAULTS } from './retry-policy.js';
 export { buildChoicesConfig } from './labeling-config.js';
 export { imageRefFor } from './image-url.js';
 export type { ImageRef } from './image-url.js';
+export { startWebhookListener, SYNC_ACTIONS, WEBHOOK_SECRET_HEADER } from './webhook-listener.js';
+export type { WebhookListenerOptions } from './webhook-listener.js';
+export { registerWebhook } from './webhook-registration.js';
+export type { RegisteredWebhook } from './webhook-registration.js';
