@@ -115,6 +115,24 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  /**
+   * Round 1 of `select --sink label-studio --ls-project TITLE`, set by flags only, in its own directory
+   * under `name`; a config file (which leaves the sink unset) only where the server's document root is not /.
+   */
+  async function flagsOnlyRound(name: string, roundSize: number) {
+    const dir = join(root, name);
+    await mkdir(dir, { recursive: true });
+    const config = DOCUMENT_ROOT === '/' ? [] : ['--config', join(dir, 'rpr.yaml')];
+    if (config.length > 0) await writeFile(config[1]!, stringify({ sink: { labelStudio: { documentRoot: DOCUMENT_ROOT } } }));
+    const title = `rpr-cli-${name}-${process.pid}-${Date.now()}`;
+    const run = await runCli(
+      ['select', '--json', ...config, '--pool', pool, '--cache', cachePath, '--workers', '1', '--round-size', String(roundSize), '--sink', 'label-studio', '--ls-project', title],
+      { cwd: dir, env: SERVER_ENV, timeoutMs: SLOW_TEST_MS },
+    );
+    const selected = JSON.parse(ok(run).stdout) as { round: number; selected: { id: string; uri: string; taskId: string }[] };
+    return { dir, config, title, selected };
+  }
+
   async function workspace(labelStudio: Record<string, unknown> = {}, poolPath: string = pool): Promise<Workspace> {
     const n = workspaces++;
     const dir = join(root, `ws-${n}`);
@@ -307,20 +325,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
   });
 
   it('a bare `sync` after `select --sink label-studio --ls-project TITLE` (flags only) reads that project; a sink or project that contradicts the round is refused with exit 2', async () => {
-    const dir = join(root, 'flags-only');
-    await mkdir(dir, { recursive: true });
-    // Flags only; a config file (which leaves the sink unset) only where the server's document root is not /.
-    const config = DOCUMENT_ROOT === '/' ? [] : ['--config', join(dir, 'rpr.yaml')];
-    if (config.length > 0) await writeFile(config[1]!, stringify({ sink: { labelStudio: { documentRoot: DOCUMENT_ROOT } } }));
-    const title = `rpr-cli-flags-${process.pid}-${Date.now()}`;
-    const selected = JSON.parse(
-      ok(
-        await runCli(
-          ['select', '--json', ...config, '--pool', pool, '--cache', cachePath, '--workers', '1', '--round-size', '10', '--sink', 'label-studio', '--ls-project', title],
-          { cwd: dir, env: SERVER_ENV, timeoutMs: SLOW_TEST_MS },
-        ),
-      ).stdout,
-    ) as { round: number; selected: { id: string; uri: string; taskId: string }[] };
+    const { dir, config, title, selected } = await flagsOnlyRound('flags-only', 10);
     expect(selected.round).toBe(1);
     const projectId = await raw.projectIdByTitle(title);
     expect(await raw.taskNumber(projectId)).toBe(10);
@@ -374,19 +379,7 @@ suite(`rpr-select CLI against Label Studio (${ENABLED ? URL : REASON})`, () => {
   }, SLOW_TEST_MS);
 
   it('webhook --register: the listener syncs the annotations Label Studio tells it about (no `sync` run), and removes its webhook when stopped', async () => {
-    const dir = join(root, 'webhook');
-    await mkdir(dir, { recursive: true });
-    const config = DOCUMENT_ROOT === '/' ? [] : ['--config', join(dir, 'rpr.yaml')];
-    if (config.length > 0) await writeFile(config[1]!, stringify({ sink: { labelStudio: { documentRoot: DOCUMENT_ROOT } } }));
-    const title = `rpr-cli-webhook-${process.pid}-${Date.now()}`;
-    const selected = JSON.parse(
-      ok(
-        await runCli(
-          ['select', '--json', ...config, '--pool', pool, '--cache', cachePath, '--workers', '1', '--round-size', '5', '--sink', 'label-studio', '--ls-project', title],
-          { cwd: dir, env: SERVER_ENV, timeoutMs: SLOW_TEST_MS },
-        ),
-      ).stdout,
-    ) as { selected: { id: string; uri: string; taskId: string }[] };
+    const { dir, config, title, selected } = await flagsOnlyRound('webhook', 5);
     const projectId = await raw.projectIdByTitle(title);
     const port = await closedPort();
     const hookUrl = `http://127.0.0.1:${port}/`;
