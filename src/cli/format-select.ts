@@ -95,10 +95,11 @@ export function selectSummary(outcome: SelectOutcome, config: ResolvedConfig): s
   lines.push(
     `  budget: ${formatAmount(budget.roundSpent)} ${unit} this round; ${formatAmount(budget.spent)} of ${formatAmount(budget.total)} ${used}, ${formatAmount(budget.left)} left`,
   );
-  const rprKey = `rpr@${policyK(config)}`;
+  // An uncertainty policy's own score first, then the RPR the product is about.
+  const keys = [...new Set([report.policy, `rpr@${policyK(config)}`])];
   const top = report.selected.slice(0, SHOWN).map((s) => {
-    const rpr = s.scores[rprKey];
-    return `#${s.rank} ${s.uri}${rpr === undefined ? '' : ` (${rprKey} ${rpr.toFixed(4)})`}`;
+    const shown = keys.flatMap((key) => (s.scores[key] === undefined ? [] : [`${key} ${s.scores[key]!.toFixed(4)}`]));
+    return `#${s.rank} ${s.uri}${shown.length === 0 ? '' : ` (${shown.join(', ')})`}`;
   });
   if (top.length > 0) lines.push(`  first: ${top.join(', ')}${report.selected.length > SHOWN ? ', …' : ''}`);
   if (report.skipped.length > 0) {

@@ -59,6 +59,9 @@ describe('rpr-select select', () => {
     expect(run.stdout).toContain('40 images seen, 40 ranked');
     expect(run.stdout).toContain('budget: 10 samples this round; 10 of 1000 used, 990 left');
     expect(run.stdout).toMatch(/first: #1 .*\(rpr@10 \d\.\d{4}\)/);
+    // An uncertainty policy shows its own score beside the RPR.
+    const margin = await select(workdir(), '--policy', 'margin');
+    expect(margin.stdout).toMatch(/first: #1 .*\(margin \d\.\d{4}, rpr@10 \d\.\d{4}\)/);
   });
 
   it('exits 3 once the budget is spent, with one line and no stack', async () => {
