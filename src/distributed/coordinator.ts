@@ -25,6 +25,7 @@ import { publishExcluded } from './excluded-ids.js';
 import { DEFAULT_SHARD_SIZE, listShards } from './list-shards.js';
 import { ShardMerger } from './merge-shards.js';
 import { DEFAULT_QUEUE, queueNamespace } from './queue-settings.js';
+import { refusalsKey } from './refusals.js';
 import type { RedisTarget } from './redis-target.js';
 import { roundKey } from './round-key.js';
 import { SHARD_PROTOCOL, type Shard, type ShardJobData, type ShardScoring } from './shard-job.js';
@@ -58,7 +59,7 @@ export class Coordinator {
   readonly #queue: string;
   readonly #shardSize: number;
   #report: DistributedReport | null = null;
-  #leftovers: { readonly ids: readonly string[]; readonly snapshot: string | null } | null = null;
+  #leftovers: { readonly ids: readonly string[]; readonly keys: readonly string[] } | null = null;
 
   constructor(options: CoordinatorOptions) {
     this.#options = options;
@@ -82,7 +83,7 @@ export class Coordinator {
     return this.#report;
   }
 
-  /** Removes the round's jobs and selected-ids snapshot from Redis; call once the round is in the ledger. */
+  /** Removes the round's jobs, selected-ids snapshot and refusals from Redis; call once the round is in the ledger. */
   async finish(): Promise<void> {
     const leftovers = this.#leftovers;
     if (leftovers === null) return;
@@ -92,7 +93,7 @@ export class Coordinator {
       for (let i = 0; i < leftovers.ids.length; i += ENQUEUE_BATCH) {
         await Promise.all(leftovers.ids.slice(i, i + ENQUEUE_BATCH).map((id) => queue.remove(id)));
       }
-      if (leftovers.snapshot !== null) await (await queue.getBackend().client).del(leftovers.snapshot);
+      await (await queue.getBackend().client).del(...leftovers.keys);
       this.#leftovers = null;
     } finally {
       await queue.close();
@@ -149,7 +150,8 @@ export class Coordinator {
       this.#options.onEnqueued?.({ round: key, shards: enqueued.shards, reused: enqueued.reusedShards });
       const ranking = await wait.finished(setup.signal);
       this.#report = { redis: redis.display, queue: this.#queue, round: key, shardSize: this.#shardSize, ...wait.summary() };
-      this.#leftovers = { ids: wait.jobIds(), snapshot: excluded.key };
+      const namespace = queueNamespace(this.#queue);
+      this.#leftovers = { ids: wait.jobIds(), keys: [refusalsKey(namespace, key), ...(excluded.key === null ? [] : [excluded.key])] };
       return ranking;
     } catch (error) {
       if (error instanceof RprError || (error instanceof Error && error.name === 'AbortError')) throw error;

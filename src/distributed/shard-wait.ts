@@ -9,7 +9,8 @@ import { RprError } from '../errors/index.js';
 import { errorMessage } from '../pool/error-message.js';
 import type { PoolRanking } from '../rounds/index.js';
 import type { ShardMerger } from './merge-shards.js';
-import { SHARD_JOB, SHARD_JOB_OPTIONS, shardJobId } from './queue-settings.js';
+import { queueNamespace, SHARD_JOB, SHARD_JOB_OPTIONS, shardJobId } from './queue-settings.js';
+import { connectedWorkerNames, readRefusals } from './refusals.js';
 import { parseShardResult, type Shard, type ShardJobData, type ShardResult } from './shard-job.js';
 import { ThroughputTable, type WorkerThroughput } from './worker-throughput.js';
 
@@ -78,6 +79,8 @@ export class ShardWait {
   /** The coordinator's own engine/backend: a worker on another may score differently in the last digits. */
   readonly #backend: string;
   readonly #otherBackends = new Set<string>();
+  /** Workers whose refusal of this round was told to the user. */
+  readonly #refusing = new Set<string>();
 
   constructor(queue: Queue, job: Omit<ShardJobData, 'shard'>, merger: ShardMerger, options: ShardWaitOptions, backend: string) {
     this.#queue = queue;
@@ -150,6 +153,7 @@ export class ShardWait {
       await this.#sleep(sweepMs, signal);
       if (this.#failure !== null) throw this.#failure;
       for (const id of [...this.#pending.keys()]) this.inspect(id);
+      await this.#checkRefusals();
       if (!noticed && this.#done === 0 && performance.now() - this.#started > NO_WORKER_NOTICE_MS) {
         noticed = true;
         const workers = await this.#queue.getWorkersCount().catch(() => null);
@@ -213,6 +217,26 @@ export class ShardWait {
       );
     }
     this.#wake?.();
+  }
+
+  /**
+   * Tells the user of each worker that refused the round (its shards went back to the queue), and fails
+   * once every connected worker has refused: nobody is left to score the shards.
+   */
+  async #checkRefusals(): Promise<void> {
+    const refusals = await readRefusals(await this.#queue.getBackend().client, queueNamespace(this.#queue.name), this.#job.round);
+    if (refusals.size === 0) return;
+    for (const [worker, reason] of refusals) {
+      if (this.#refusing.has(worker)) continue;
+      this.#refusing.add(worker);
+      this.#options.onNotice?.(`${reason}; its shards go to the other workers`);
+    }
+    const connected = connectedWorkerNames(await this.#queue.getWorkers());
+    if (connected.size === 0 || ![...connected].every((worker) => refusals.has(worker))) return;
+    const reasons = [...refusals].filter(([worker]) => connected.has(worker)).map(([, reason]) => reason);
+    throw new RprError('RPR_DISTRIBUTED', `no worker connected to queue '${this.#queue.name}' can score this round: ${reasons.join('; ')}`, {
+      workers: [...connected].join(', '),
+    });
   }
 
   #shardFailed(jobId: string, reason: string): RprError {

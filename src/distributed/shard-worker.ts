@@ -1,15 +1,16 @@
 /**
  * A distributed worker (`rpr-select worker`): takes shard jobs from the queue, scores each shard with
  * its own copy of the model and the job's scoring options, and returns the shard's shortlist. A job
- * for another model (or another preprocessing) is refused: it fails at once, with the reason, so the
- * coordinator stops instead of merging incomparable scores.
+ * for another model (or another preprocessing) is refused: the worker records why (refusals.ts) and
+ * puts the job back, delayed, for a worker with the right model; the coordinator stops the round only
+ * when no connected worker can score it. Scores of different models are never merged.
  *
  * A worker killed mid-shard stops renewing its job's lock; after `lockMs` BullMQ's stalled-job check
  * (run by every live worker) puts the job back in the queue and another worker scores the shard from
  * the start. Only the result of the attempt that completes the job reaches the coordinator.
  */
 import { hostname } from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { ScoringSession } from '../metrics/index.js';
 import type { EngineChoice } from '../model/load-model.js';
 import type { BackendChoice } from '../model/tf-runtime.js';
@@ -18,7 +19,8 @@ import { errorMessage } from '../pool/error-message.js';
 import { untilAborted } from '../util/until-aborted.js';
 import { checkRedis, connectionOf } from './connect-redis.js';
 import { fetchExcluded } from './excluded-ids.js';
-import { DEFAULT_QUEUE } from './queue-settings.js';
+import { DEFAULT_QUEUE, queueNamespace } from './queue-settings.js';
+import { recordRefusal } from './refusals.js';
 import type { RedisTarget } from './redis-target.js';
 import { scoreShard } from './score-shard.js';
 import { parseShardJob, type ShardJobData, type ShardResult, type ShardScoring, type WorkerIdentity } from './shard-job.js';
@@ -76,6 +78,8 @@ export interface ShardWorkerSummary {
 
 /** How often a running shard reports how far it got. */
 const PROGRESS_INTERVAL_MS = 1000;
+/** How long a refused job waits before any worker (this one included) may take it again. */
+const REFUSED_JOB_DELAY_MS = 2000;
 /** Times a job may stall (its worker died) before BullMQ fails it. */
 const MAX_STALLS = 3;
 
@@ -89,13 +93,16 @@ export async function runShardWorker(options: ShardWorkerOptions): Promise<Shard
   const summary = { worker: id, shards: 0, images: 0, seconds: 0 };
   const lockMs = options.lockMs ?? 30_000;
 
-  const processShard = async (job: Job, _token?: string, jobSignal?: AbortSignal): Promise<ShardResult> => {
+  const processShard = async (job: Job, token?: string, jobSignal?: AbortSignal): Promise<ShardResult> => {
     const data = readJob(job);
     const session = await sessions.get(data.scoring);
     const refusal = refusalOf(data, session, id, options.modelPath);
     if (refusal !== null) {
       emit({ kind: 'refused', job: job.id ?? '', shard: data.shard.index, reason: refusal });
-      throw new UnrecoverableError(refusal);
+      await recordRefusal(await worker.getBackend().client, queueNamespace(queueName), data.round, id, refusal);
+      // Back to the queue without using up an attempt; a worker with the right model takes it meanwhile.
+      await job.moveToDelayed(Date.now() + REFUSED_JOB_DELAY_MS, token);
+      throw new DelayedError();
     }
     const ids = await excluded.get(worker, data);
     emit({ kind: 'started', job: job.id ?? '', shard: data.shard.index, entries: data.shard.entries.length });
@@ -139,7 +146,7 @@ export async function runShardWorker(options: ShardWorkerOptions): Promise<Shard
     lastConnectionMessage = message;
   });
   worker.on('failed', (job: Job | undefined, error: Error) => {
-    if (job !== undefined && !(error instanceof UnrecoverableError)) emit({ kind: 'failed', job: job.id ?? '', reason: errorMessage(error) });
+    if (job !== undefined && !(error instanceof UnrecoverableError) && !(error instanceof DelayedError)) emit({ kind: 'failed', job: job.id ?? '', reason: errorMessage(error) });
   });
   try {
     await worker.waitUntilReady();

@@ -5,8 +5,10 @@
  *   ledger has each selected image once;
  * - the coordinator SIGKILLed while waiting: run again, it finds the shards already scored and selects
  *   what the local round selects without scoring them again;
- * - a worker with another model: it refuses the shard, and the round stops with exit code 5 naming
- *   both models' digests, the ledger unchanged;
+ * - a worker with another model beside one with the right model: it refuses its shards, which go back to
+ *   the queue and are scored by the other; the round completes with the local selection;
+ * - only workers with another model: the round stops with exit code 5 naming both models' digests, the
+ *   ledger unchanged;
  * - Redis unreachable: exit code 5, one line, the ledger unchanged (this one needs no Redis).
  * The reference is the local `select` on the same pool.
  */
@@ -143,15 +145,46 @@ describeWithRedis(redis)('faults in a distributed round', () => {
     }
   });
 
-  it('a worker with another model refuses the shard: the round stops with exit 5, the ledger unchanged', async () => {
-    if (!('url' in redis)) return;
-    const queue = 'other-model';
-    // The bundled model with one weight changed: same architecture, another digest.
+  /** The bundled model with one weight changed: same architecture, another digest. */
+  async function otherModel(): Promise<string> {
     const model = await tempDir('rpr-other-model-');
     await cp(bundledModelPath(), model, { recursive: true });
     const weights = await readFile(join(model, 'weights.bin'));
     weights.writeFloatLE(weights.readFloatLE(0) + 0.5, 0);
     await writeFile(join(model, 'weights.bin'), weights);
+    return model;
+  }
+
+  const refusal = (model: string) =>
+    `worker \\S+ has the model ${model} \\(digest [0-9a-f]{12}\\), but round \\S+ scores with ${bundledModelPath()} \\(digest [0-9a-f]{12}\\); start the worker with --model`;
+
+  it('a worker with another model beside one with the right one: it refuses its shards, the other scores them, the selection is the local one', async () => {
+    if (!('url' in redis)) return;
+    const queue = 'mixed-models';
+    const model = await otherModel();
+    const [wrong] = await startWorkers(1, redis.url, queue, ['--model', model]);
+    const [right] = await startWorkers(1, redis.url, queue);
+    try {
+      // Nine shards: both workers are idle when they are enqueued, so each is handed some.
+      const run = await cli(
+        ['select', '--pool', pool, ...ROUND, '--distributed', redis.url, '--redis-queue', queue, '--shard-size', String(POOL / 9), '--json'],
+        await tempDir('rpr-coordinator-'),
+      );
+      const remote = json(run);
+      expect(selection(remote)).toEqual(selection(local));
+      expect(wrong!.stderr()).toMatch(/refused shard \d/);
+      expect(run.stderr).toMatch(new RegExp(`${refusal(model)}.*; its shards go to the other workers`));
+      expect(remote.distributed.workers).toHaveLength(1);
+      expect(remote.distributed.shards).toBe(9);
+    } finally {
+      await Promise.all([wrong!.stop(), right!.stop()]);
+    }
+  });
+
+  it('only workers with another model: the round stops with exit 5, the ledger unchanged', async () => {
+    if (!('url' in redis)) return;
+    const queue = 'other-model';
+    const model = await otherModel();
     const [worker] = await startWorkers(1, redis.url, queue, ['--model', model]);
     try {
       const ledger = join(localDir, LEDGER);
@@ -161,10 +194,7 @@ describeWithRedis(redis)('faults in a distributed round', () => {
         await tempDir('rpr-coordinator-'),
       );
       expect(run.code).toBe(5);
-      expect(run.stderr).toMatch(
-        new RegExp(`^rpr-select: error: shard \\d \\(job \\S+\\) failed: worker \\S+ has the model ${model} \\(digest [0-9a-f]{12}\\), but round \\S+ scores with ${bundledModelPath()} \\(digest [0-9a-f]{12}\\); start the worker with --model`),
-      );
-      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^rpr-select: error: no worker connected to queue 'other-model' can score this round: ${refusal(model)}`));
       expect(worker!.stderr()).toMatch(/refused shard \d/);
       expect(ledgerRows(ledger)).toEqual(before);
     } finally {
