@@ -92,8 +92,19 @@ export async function runShardWorker(options: ShardWorkerOptions): Promise<Shard
   const excluded = new ExcludedCache();
   const summary = { worker: id, shards: 0, images: 0, seconds: 0 };
   const lockMs = options.lockMs ?? 30_000;
+  // Counted here, not from the worker's events: a refused job ends in neither 'completed' nor 'failed'.
+  let active = 0;
 
   const processShard = async (job: Job, token?: string, jobSignal?: AbortSignal): Promise<ShardResult> => {
+    active++;
+    try {
+      return await scoreJob(job, token, jobSignal);
+    } finally {
+      active--;
+    }
+  };
+
+  const scoreJob = async (job: Job, token: string | undefined, jobSignal: AbortSignal | undefined): Promise<ShardResult> => {
     const data = readJob(job);
     const session = await sessions.get(data.scoring);
     const refusal = refusalOf(data, session, id, options.modelPath);
@@ -135,10 +146,6 @@ export async function runShardWorker(options: ShardWorkerOptions): Promise<Shard
     maxStalledCount: MAX_STALLS,
     name: id,
   });
-  let active = 0;
-  worker.on('active', () => active++);
-  worker.on('completed', () => active--);
-  worker.on('failed', () => active--);
   let lastConnectionMessage = '';
   worker.on('error', (error: unknown) => {
     const message = errorMessage(error);
@@ -146,7 +153,7 @@ export async function runShardWorker(options: ShardWorkerOptions): Promise<Shard
     lastConnectionMessage = message;
   });
   worker.on('failed', (job: Job | undefined, error: Error) => {
-    if (job !== undefined && !(error instanceof UnrecoverableError) && !(error instanceof DelayedError)) emit({ kind: 'failed', job: job.id ?? '', reason: errorMessage(error) });
+    if (job !== undefined) emit({ kind: 'failed', job: job.id ?? '', reason: errorMessage(error) });
   });
   try {
     await worker.waitUntilReady();

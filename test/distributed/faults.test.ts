@@ -197,6 +197,9 @@ describeWithRedis(redis)('faults in a distributed round', () => {
       expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^rpr-select: error: no worker connected to queue 'other-model' can score this round: ${refusal(model)}`));
       expect(worker!.stderr()).toMatch(/refused shard \d/);
       expect(ledgerRows(ledger)).toEqual(before);
+      // The shards it refused are not in its hands when it stops.
+      const ended = await worker!.stop();
+      expect(ended.stderr).toMatch(/stopping \(signal again to exit at once\)/);
     } finally {
       await worker!.stop();
     }
