@@ -7,10 +7,10 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import type { Coordinator } from '../../distributed/index.js';
-import { errors } from '../../errors/index.js';
 import { selectRound } from '../../rounds/index.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv, scoringProgress, takeoverWarning } from '../command-env.js';
+import { positiveIntegerFlag } from '../flag-values.js';
 import { CONFIG_FLAGS, loadCliConfig, withConfigFlags, type ConfigFlag } from '../config-flags.js';
 import { selectJson, selectSummary } from '../format-select.js';
 import type { Logger } from '../logger.js';
@@ -84,10 +84,7 @@ export function selectCommand(ctx: CliContext): CommandModule<GlobalArgs, Select
 /** The coordinator of `--distributed`; BullMQ is loaded only when asked for. */
 async function openCoordinator(args: SelectArgs, log: Logger, redisPassword: string | undefined): Promise<Coordinator> {
   const { Coordinator, DEFAULT_QUEUE, parseRedisUrl } = await import('../../distributed/index.js');
-  const shardSize = args.shardSize === undefined ? undefined : Number(args.shardSize);
-  if (shardSize !== undefined && !(Number.isInteger(shardSize) && shardSize > 0)) {
-    throw errors.usage(`--shard-size must be a positive integer (got '${args.shardSize}')`, { flag: 'shard-size' });
-  }
+  const shardSize = args.shardSize === undefined ? undefined : positiveIntegerFlag('shard-size', args.shardSize);
   const coordinator = new Coordinator({
     redis: parseRedisUrl(args.distributed!, '--distributed', redisPassword),
     ...(args.redisQueue ? { queue: args.redisQueue } : {}),

@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { readSecrets } from '../../config/index.js';
-import { RprError } from '../../errors/index.js';
 import { createScorer } from '../../metrics/index.js';
 import type { PoolSource } from '../../pool/types.js';
 import { startMlBackend } from '../../sinks/label-studio/index.js';
@@ -13,6 +12,7 @@ import { bundledModelPath } from '../../util/package-root.js';
 import { untilAborted } from '../../util/until-aborted.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv } from '../command-env.js';
+import { portFlag } from '../flag-values.js';
 import { parseKs } from './score.js';
 
 interface ServeArgs extends GlobalArgs {
@@ -39,9 +39,7 @@ export function serveCommand(ctx: CliContext): CommandModule<GlobalArgs, ServeAr
         ) as unknown as Argv<ServeArgs>,
     handler: async (args) => {
       const { log } = commandEnv(ctx, args);
-      if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
-        throw new RprError('RPR_USAGE', `--port must be an integer from 0 to 65535 (got ${args.port})`, { flag: 'port' });
-      }
+      portFlag(args.port);
       const ks = parseKs(args.k);
       const k = Math.max(...ks);
       const url = ctx.env['LABEL_STUDIO_URL'];

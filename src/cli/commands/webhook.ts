@@ -15,6 +15,7 @@ import { errorMessage } from '../../pool/error-message.js';
 import { untilAborted } from '../../util/until-aborted.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv, takeoverWarning } from '../command-env.js';
+import { portFlag, secondsFlag } from '../flag-values.js';
 import { loadCliConfig, withConfigFlags } from '../config-flags.js';
 import type { Logger } from '../logger.js';
 import { LABELS_OUT_OPTION, SYNC_FLAGS, writeSyncReport } from './sync.js';
@@ -55,11 +56,9 @@ export function webhookCommand(ctx: CliContext): CommandModule<GlobalArgs, Webho
         ) as unknown as Argv<WebhookArgs>,
     handler: async (args) => {
       const { log } = commandEnv(ctx, args);
-      for (const [flag, value] of [['port', args.port], ['poll-interval', args.pollInterval], ['retry-interval', args.retryInterval]] as const) {
-        if (!(Number.isFinite(value) && value >= 0) || (flag === 'port' && !(Number.isInteger(value) && value <= 65535))) {
-          throw new RprError('RPR_USAGE', `--${flag} must be ${flag === 'port' ? 'an integer from 0 to 65535' : 'a number of seconds ≥ 0'} (got ${value})`, { flag });
-        }
-      }
+      portFlag(args.port);
+      const pollMs = secondsFlag('poll-interval', args.pollInterval) * 1000;
+      const retryMs = secondsFlag('retry-interval', args.retryInterval) * 1000;
       const loaded = await loadCliConfig(ctx, args, SYNC_FLAGS);
       const sync = (): Promise<ConfiguredSyncReport> =>
         syncFromConfig({
@@ -90,9 +89,9 @@ export function webhookCommand(ctx: CliContext): CommandModule<GlobalArgs, Webho
         );
         loop = startSyncLoop({
           sync,
-          pollMs: args.pollInterval * 1000,
+          pollMs,
           debounceMs: DEBOUNCE_MS,
-          retryMs: args.retryInterval * 1000,
+          retryMs,
           onResult: (report, triggers) => writeSyncReport(ctx, args, log, report, triggers),
           onError: (error, triggers) => failedSync(log, error, triggers),
         });
@@ -112,13 +111,7 @@ export function webhookCommand(ctx: CliContext): CommandModule<GlobalArgs, Webho
 
 /** Registers `url` with the project the unfinished rounds were pushed to. */
 async function register(loaded: LoadedConfig, url: string, secret: string | null): Promise<{ hook: RegisteredWebhook; sink: Sink }> {
-  const ledger = Ledger.open(loaded.config.ledger.path, { mustExist: true });
-  let rounds;
-  try {
-    rounds = ledger.rounds();
-  } finally {
-    ledger.close();
-  }
+  const rounds = await Ledger.read(loaded.config.ledger.path, (ledger) => ledger.rounds());
   const sink = await openRoundsSink(loaded, rounds, 'webhook');
   try {
     if (!(sink instanceof LabelStudioSink)) {

@@ -12,6 +12,7 @@ import { BACKEND_CHOICES, isBackendChoice } from '../../model/tf-runtime.js';
 import { bundledModelPath } from '../../util/package-root.js';
 import type { CliContext, GlobalArgs } from '../cli-context.js';
 import { commandEnv } from '../command-env.js';
+import { positiveIntegerFlag } from '../flag-values.js';
 
 export interface WorkerArgs extends GlobalArgs {
   readonly redis: string;
@@ -59,13 +60,13 @@ export function workerCommand(ctx: CliContext): CommandModule<GlobalArgs, Worker
       const summary = await runShardWorker({
         redis,
         ...(args.redisQueue ? { queue: args.redisQueue } : {}),
-        concurrency: positiveInteger('concurrency', args.concurrency),
+        concurrency: positiveIntegerFlag('concurrency', args.concurrency),
         modelPath,
         engine: args.engine,
         backend: args.backend,
-        threads: args.workers === 'auto' ? 'auto' : positiveInteger('workers', args.workers),
+        threads: args.workers === 'auto' ? 'auto' : positiveIntegerFlag('workers', args.workers),
         ...(cachePath === undefined ? {} : { cachePath }),
-        lockMs: positiveInteger('lock-seconds', args.lockSeconds) * 1000,
+        lockMs: positiveIntegerFlag('lock-seconds', args.lockSeconds) * 1000,
         ...(args.name ? { name: args.name } : {}),
         signal: ctx.signal,
         onEvent: (event) => {
@@ -93,10 +94,4 @@ export function workerCommand(ctx: CliContext): CommandModule<GlobalArgs, Worker
       if (args.json) ctx.stdout.write(`${JSON.stringify(summary)}\n`);
     },
   };
-}
-
-function positiveInteger(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw errors.usage(`--${flag} must be a positive integer (got '${value}')`, { flag });
-  return n;
 }
