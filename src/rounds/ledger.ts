@@ -284,6 +284,16 @@ export class Ledger {
     return new Ledger(path, db, options.now ?? Date.now);
   }
 
+  /** Runs `read` on the existing ledger at `path` (RPR_USAGE when there is none), then closes it; no lease is taken. */
+  static async read<T>(path: string, read: (ledger: Ledger) => T | Promise<T>): Promise<T> {
+    const ledger = Ledger.open(path, { mustExist: true });
+    try {
+      return await read(ledger);
+    } finally {
+      ledger.close();
+    }
+  }
+
   /**
    * Takes the ledger for this run. A lease held by a live run makes this wait up to `waitMs`, then
    * throw RPR_LEDGER_BUSY; a stale one (its process gone, or not renewed within its ttl) is taken over.

@@ -88,8 +88,13 @@ export async function selectRound(options: SelectRoundOptions): Promise<SelectOu
   try {
     const open = ledger.openRound();
     if (open !== null) {
-      if (dryRun) sinkForRounds(options.loaded, [open], 'select');
-      sink = dryRun ? previewSink(open.sink) : await openRoundsSink(options.loaded, [open], 'select');
+      if (dryRun) {
+        // Refuses a sink or project that contradicts the round, as the real run would, without opening it.
+        sinkForRounds(options.loaded, [open], 'select');
+        sink = previewSink(open.sink);
+      } else {
+        sink = await openRoundsSink(options.loaded, [open], 'select');
+      }
       const report = await resumeRound({ ledger, sink, budget, dryRun, ...(options.hooks ? { hooks: options.hooks } : {}) }, open);
       return { report, backend: null };
     }

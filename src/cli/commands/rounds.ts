@@ -22,12 +22,7 @@ interface RoundsArgs extends GlobalArgs {
 export function roundsCommand(ctx: CliContext): CommandModule<GlobalArgs, RoundsArgs> {
   const withLedger = async <T>(args: RoundsArgs, fn: (ledger: Ledger) => T | Promise<T>): Promise<T> => {
     const { config } = await loadCliConfig(ctx, args, FLAGS);
-    const ledger = Ledger.open(config.ledger.path, { mustExist: true });
-    try {
-      return await fn(ledger);
-    } finally {
-      ledger.close();
-    }
+    return Ledger.read(config.ledger.path, fn);
   };
   const write = (text: string) => ctx.stdout.write(text);
 
