@@ -24,16 +24,7 @@ export interface CountingOperator extends LinearOperator {
  */
 export function countingOperator(op: LinearOperator): CountingOperator {
   const counts: ProductCounts = { matvecs: 0, rmatvecs: 0, matvecCalls: 0, rmatvecCalls: 0 };
-  const check = (kind: string, out: Float64Array, expected: number): Float64Array => {
-    if (out.length !== expected) {
-      throw errors.internal(`operator ${kind} returned ${out.length} values, expected ${expected}`, {
-        kind,
-        length: out.length,
-        expected,
-      });
-    }
-    return out;
-  };
+  const check = (kind: string, out: Float64Array, expected: number) => checkedProduct(`operator ${kind}`, out, expected, { kind });
   return {
     rows: op.rows,
     cols: op.cols,
@@ -49,4 +40,12 @@ export function countingOperator(op: LinearOperator): CountingOperator {
       return check('rmatvec', await op.rmatvec(u, k), k * op.cols);
     },
   };
+}
+
+/** `out` when it has the `expected` number of values; else an internal error naming `what` produced it. */
+export function checkedProduct(what: string, out: Float64Array, expected: number, context: Readonly<Record<string, string>> = {}): Float64Array {
+  if (out.length !== expected) {
+    throw errors.internal(`${what} returned ${out.length} values, expected ${expected}`, { ...context, length: out.length, expected });
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { errors } from '../errors/index.js';
 import { dot } from './block-ops.js';
 import { requireOperatorShape } from './check-args.js';
-import type { ProductCounts } from './counting-operator.js';
+import { checkedProduct, type ProductCounts } from './counting-operator.js';
 import type { LinearOperator } from './operator.js';
 
 /**
@@ -73,11 +73,7 @@ export function countingNormal(op: NormalOperator): CountingNormal {
       counts.rmatvecs += k;
       counts.matvecCalls++;
       counts.rmatvecCalls++;
-      const out = await op.apply(v, k);
-      if (out.length !== k * op.cols) {
-        throw errors.internal(`normal operator returned ${out.length} values, expected ${k * op.cols}`, { length: out.length, expected: k * op.cols });
-      }
-      return out;
+      return checkedProduct('normal operator', await op.apply(v, k), k * op.cols);
     },
   };
 }
